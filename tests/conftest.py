@@ -1,0 +1,26 @@
+"""Shared fixtures: the real scanner samples beside the checkout, and DCMTK tools."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SAMPLES = SHARED / "samples"
+
+
+def need_tool(name: str) -> str:
+    """The tool's path, or skip the test with the reason."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (.ci/run installs it with apt-get)")
+    return path
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.skip(f"the real scanner samples are absent ({SAMPLES})")
+    return SAMPLES
