@@ -22,11 +22,13 @@ from pydicom.valuerep import PersonName
 from ..errors import VinciError
 from .keywords import PIXEL_KEYWORD
 from .model import ElementPath, Template
+from .uid_names import DCMTK_UID_NAMES
 from .values import FLOAT_VRS, INT_RANGES, STRING_VRS
 
 BIG_ENDIAN_SYNTAX = "1.2.840.10008.1.2.2"
 PIXEL_DATA = 0x7FE00010
 _PACKED = {"OL": "L", "OV": "Q", "OF": "f", "OD": "d"}
+UID_NAMES = {uid: name for name, uid in DCMTK_UID_NAMES.items()}
 _Slots = dict[tuple[ElementPath, int], str]
 
 
@@ -88,6 +90,8 @@ class _Writer:
         vr, value = element.VR, element.value
         if value is None or (not isinstance(value, (int, float)) and len(value) == 0):
             return b"(no value available)"
+        if vr == "UI" and element.VM == 1 and str(value) in UID_NAMES:
+            return f"={UID_NAMES[str(value)]}".encode()
         if vr in STRING_VRS:
             return b"[" + self.string(element) + b"]"
         if vr in _PACKED:

@@ -1,0 +1,185 @@
+"""Save one image as a DICOM series: the data path of DESIGN section 2, one straight line."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import VinciError
+from ..template.keywords import KEYWORDS
+from ..template.model import Template
+from .encoder import SeriesEncoder
+from .fill import (
+    IMPLEMENTATION_VERSION,
+    SeriesContext,
+    element_for,
+    fill_series,
+    frame_timing,
+    plane_values,
+    series_values,
+)
+from .geometry import geometry_from_affine
+from .metadata import Metadata
+from .output import atomic_folder, file_name, write_pieces
+from .quantize import PixelFormat, Scaling, choose_scaling, quantize
+from .uids import UidSource
+from .volume import open_volume, value_range
+
+PET_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
+TIMING_KEYWORDS = {"FRAMEREFERENCETIME", "ACTUALFRAMEDURATION"}
+SCALING_MODES = ("global", "per-slice")
+
+
+@dataclass
+class SaveOptions:
+    """How to save: scaling mode, NaN replacement, UIDs, overwrite, progress callback."""
+
+    scaling: str = "global"
+    nan_value: float | None = None
+    uid_seed: str | None = None
+    series_index: int = 0
+    overwrite: bool = False
+    progress: Callable[[int, int], None] | None = None
+
+
+@dataclass
+class Report:
+    """What was written, for people (--json) and for Nipype outputs."""
+
+    output: str
+    files: list[str]
+    template: str
+    study_instance_uid: str
+    series_instance_uid: str
+    scaling_mode: str
+    slope_min: float
+    slope_max: float
+    max_quantization_error: float
+    pixel_format: dict
+    shape: list[int]
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def template_format(template: Template) -> PixelFormat:
+    ds = template.dataset
+    bits = int(ds.get("BitsAllocated", 16) or 16)
+    if bits not in (8, 16, 32):
+        raise VinciError(f"{template.source}: BitsAllocated {bits} is not 8, 16 or 32")
+    stored = int(ds.get("BitsStored", bits) or bits)
+    return PixelFormat(bits, min(max(stored, 2), bits), int(ds.get("PixelRepresentation", 0)) == 1)
+
+
+def _scalings(volume, template: Template, mode: str) -> tuple[list[Scaling], PixelFormat, tuple]:
+    """One scaling per plane (frame-major) and the stored format, from one range pass."""
+    if mode not in SCALING_MODES:
+        raise VinciError(f"--scaling {mode!r} is not one of {', '.join(SCALING_MODES)}")
+    zero_intercept = str(template.dataset.get("SOPClassUID", "")) == PET_IMAGE_STORAGE
+    low, high, planes = value_range(volume, mode == "per-slice")
+    options = {"zero_intercept": zero_intercept, "integral": volume.integral}
+    scaling, fmt = choose_scaling(low, high, template_format(template), **options)
+    if mode == "global":
+        return [scaling] * (volume.frames * volume.slices), fmt, (low, high)
+    return [choose_scaling(lo, hi, fmt, **options)[0] for lo, hi in planes], fmt, (low, high)
+
+
+def _check_slots(template: Template) -> list:
+    per_file = [
+        s for s in template.slots if s.keyword in KEYWORDS and KEYWORDS[s.keyword].per_slice
+    ]
+    nested = [s for s in per_file if not s.top_level]
+    if nested:
+        raise VinciError(
+            f"{template.source}:{nested[0].line}: keyword {nested[0].keyword} "
+            "changes from file to file and cannot stand inside a sequence"
+        )
+    return per_file
+
+
+def save_series(
+    in_file: str | Path,
+    out_dir: str | Path,
+    template: Template,
+    metadata: Metadata,
+    options: SaveOptions | None = None,
+) -> Report:
+    """Write ``in_file`` as a DICOM series in ``out_dir`` (made atomically)."""
+    options = options or SaveOptions()
+    started = time.perf_counter()
+    per_file_slots = _check_slots(template)
+    volume = open_volume(in_file, options.nan_value)
+    geometry = geometry_from_affine(volume.affine, str(in_file))
+    scalings, fmt, window = _scalings(volume, template, options.scaling)
+    uids = UidSource(options.uid_seed)
+    ctx = SeriesContext(
+        metadata,
+        geometry,
+        volume.shape,
+        template.modality,
+        Path(in_file).name.split(".")[0],
+        options.series_index,
+        window,
+        uids,
+        datetime.now(),
+    )
+    timing = frame_timing(metadata, volume.frames, bool(TIMING_KEYWORDS & template.keywords))
+    values = series_values(ctx)
+    header = fill_series(template, values, fmt, volume.frames)
+    encoder = SeriesEncoder(header, {s.tag for s in per_file_slots}, IMPLEMENTATION_VERSION)
+    stored = np.empty((volume.shape[1], volume.shape[0]), dtype=fmt.dtype)
+    total = volume.frames * volume.slices
+    names, worst = [], 0.0
+    with atomic_folder(out_dir, options.overwrite) as work:
+        for number, (frame, k, data) in enumerate(volume.planes()):
+            scaling = scalings[number]
+            quantize(data, scaling, fmt, stored)
+            worst = max(worst, _largest_error(data, stored, scaling))
+            uid = uids.uid("instance", options.series_index, number)
+            plane = plane_values(
+                ctx, timing, frame, k, scaling, (int(stored.min()), int(stored.max())), uid
+            )
+            plane["PIXELDATAGROUPLENGTH"] = 12 + stored.nbytes + stored.nbytes % 2
+            elements = {s.tag: _plane_element(s, plane, fmt) for s in per_file_slots}
+            names.append(file_name(number + 1, total))
+            write_pieces(work / names[-1], encoder.pieces(uid, elements, stored))
+            if options.progress:
+                options.progress(number + 1, total)
+    slopes = [s.slope for s in scalings]
+    return Report(
+        output=str(out_dir),
+        files=names,
+        template=template.name,
+        study_instance_uid=values["STUDYINSTANCEUID"],
+        series_instance_uid=values["SERIESINSTANCEUID"],
+        scaling_mode=options.scaling,
+        slope_min=min(slopes),
+        slope_max=max(slopes),
+        max_quantization_error=worst,
+        pixel_format={
+            "bits_allocated": fmt.bits_allocated,
+            "bits_stored": fmt.bits_stored,
+            "signed": fmt.signed,
+        },
+        shape=list(volume.shape),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _plane_element(slot, plane: dict, fmt: PixelFormat):
+    vr = slot.vr
+    if slot.keyword in ("SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"):
+        vr = "SS" if fmt.signed else "US"
+    return element_for(slot.keyword, slot.tag, vr, plane[slot.keyword])
+
+
+def _largest_error(data: np.ndarray, stored: np.ndarray, scaling: Scaling) -> float:
+    decoded = stored * scaling.slope + scaling.intercept
+    return float(np.max(np.abs(decoded - data))) if data.size else 0.0
