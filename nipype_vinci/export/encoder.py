@@ -40,7 +40,7 @@ class SeriesEncoder:
         self.meta.TransferSyntaxUID = ExplicitVRLittleEndian
         self.meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
         self.meta.ImplementationVersionName = implementation_version
-        tags = sorted({int(t) for t in header.keys()} | per_file_tags | {PIXEL_DATA})
+        tags = sorted({int(e.tag) for e in header} | per_file_tags | {PIXEL_DATA})
         self.layout: list[bytes | int] = []
         run: list[DataElement] = []
         for tag in tags:

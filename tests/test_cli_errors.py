@@ -1,0 +1,228 @@
+"""Bad input through the CLI: one clear line, non-zero exit, no traceback, nothing left."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from nipype_vinci import cli
+from nipype_vinci.export import output
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nipype_vinci.cli", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def image(path: Path, data: np.ndarray, affine: np.ndarray | None = None) -> str:
+    nib.save(
+        nib.Nifti1Image(data, np.diag([2.0, 2.0, 2.0, 1.0]) if affine is None else affine), path
+    )
+    return str(path)
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess, message: str, folder: Path):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nipype-vinci: error: ")
+    assert message in lines[0]
+    leftovers = [p.name for p in folder.iterdir() if p.name.startswith((".out", "out"))]
+    assert leftovers == []
+
+
+def _bad_template(tmp: Path) -> str:
+    path = tmp / "bad.dump"
+    path.write_text("(0028,0010) US ROWZ\n(7fe0,0010) OW =MEMORYBASED\n")
+    return str(path)
+
+
+def _shear() -> np.ndarray:
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    affine[0, 1] = 0.5
+    return affine
+
+
+CASES = {
+    "missing input": (
+        lambda t: ["save", str(t / "nope.nii"), "out", "--template", "ge-lightspeed16-ct"],
+        "no such file",
+    ),
+    "unreadable": (
+        lambda t: [
+            "save",
+            str(_write(t / "x.nii", b"garbage" * 20)),
+            "out",
+            "--template",
+            "ge-lightspeed16-ct",
+        ],
+        "nibabel cannot read it",
+    ),
+    "2D": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.zeros((4, 5), np.int16)),
+            "out",
+            "--template",
+            "ge-lightspeed16-ct",
+        ],
+        "only 3D and 4D images",
+    ),
+    "5D": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.zeros((4, 5, 2, 2, 2), np.int16)),
+            "out",
+            "--template",
+            "ge-lightspeed16-ct",
+        ],
+        "only 3D and 4D images",
+    ),
+    "NaN": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.full((4, 5, 3), np.nan, np.float32)),
+            "out",
+            "--template",
+            "siemens-avanto-mr",
+        ],
+        "--nan-value",
+    ),
+    "shear": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.zeros((4, 5, 3), np.int16), _shear()),
+            "out",
+            "--template",
+            "ge-lightspeed16-ct",
+        ],
+        "shear",
+    ),
+    "unknown template": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.zeros((4, 5, 3), np.int16)),
+            "out",
+            "--template",
+            "philips-foo",
+        ],
+        "known templates: ge-discovery-st-pet",
+    ),
+    "template with errors": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.zeros((4, 5, 3), np.int16)),
+            "out",
+            "--template",
+            _bad_template(t),
+        ],
+        "did you mean ROWS?",
+    ),
+    "bad metadata": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.zeros((4, 5, 3), np.int16)),
+            "out",
+            "--template",
+            "ge-lightspeed16-ct",
+            "--study-date",
+            "2024-01-02",
+        ],
+        "--study-date: '2024-01-02'",
+    ),
+    "bad sex": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.zeros((4, 5, 3), np.int16)),
+            "out",
+            "--template",
+            "ge-lightspeed16-ct",
+            "--patient-sex",
+            "X",
+        ],
+        "--patient-sex",
+    ),
+    "dose without units": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.ones((4, 5, 3), np.float32)),
+            "out",
+            "--template",
+            "ge-discovery-st-pet",
+            "--injected-dose",
+            "370",
+        ],
+        "--injected-dose",
+    ),
+    "4D without frame times": (
+        lambda t: [
+            "save",
+            image(t / "a.nii", np.ones((4, 5, 3, 2), np.float32)),
+            "out",
+            "--template",
+            "ge-discovery-st-pet",
+        ],
+        "--frame-times",
+    ),
+}
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_fails_cleanly(case: str, tmp_path: Path) -> None:
+    args, message = CASES[case]
+    assert_clean_failure(run(*args(tmp_path), cwd=tmp_path), message, tmp_path)
+
+
+def test_existing_output_is_refused_unless_overwrite(tmp_path: Path) -> None:
+    source = image(tmp_path / "a.nii", np.ones((4, 5, 3), np.int16))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    result = run("save", source, "out", "--template", "ge-lightspeed16-ct", cwd=tmp_path)
+    assert result.returncode == 2 and "exists" in result.stderr and "--overwrite" in result.stderr
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+    result = run(
+        "save", source, "out", "--template", "ge-lightspeed16-ct", "--overwrite", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "IM_00001.dcm",
+        "IM_00002.dcm",
+        "IM_00003.dcm",
+    ]
+
+
+def test_unwritable_parent_folder(tmp_path: Path) -> None:
+    source = image(tmp_path / "a.nii", np.ones((4, 5, 3), np.int16))
+    result = run("save", source, "/proc/out", "--template", "ge-lightspeed16-ct", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "/proc" in result.stderr
+
+
+def test_disk_full_mid_series_leaves_nothing(tmp_path: Path, monkeypatch, capsys) -> None:
+    source = image(tmp_path / "a.nii", np.ones((4, 5, 9), np.int16))
+    real_writev, calls = os.writev, []
+
+    def filling_writev(fd, pieces):
+        calls.append(fd)
+        if len(calls) > 4:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_writev(fd, pieces)
+
+    monkeypatch.setattr(output.os, "writev", filling_writev)
+    status = cli.main(["save", source, str(tmp_path / "out"), "--template", "ge-lightspeed16-ct"])
+    assert status == 2
+    assert "the disk is full" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nii"]
