@@ -226,3 +226,14 @@ def test_disk_full_mid_series_leaves_nothing(tmp_path: Path, monkeypatch, capsys
     assert status == 2
     assert "the disk is full" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nii"]
+
+
+def test_save_path_imports_no_nipype(tmp_path: Path) -> None:
+    source = image(tmp_path / "a.nii", np.ones((4, 5, 3), np.int16))
+    code = (
+        "import sys; from nipype_vinci.cli import main; "
+        f"main(['save', {source!r}, {str(tmp_path / 'out')!r}, '--template', "
+        "'ge-lightspeed16-ct']); print('nipype' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr

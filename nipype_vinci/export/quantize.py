@@ -99,10 +99,15 @@ def choose_scaling(
     return Scaling(slope, intercept), fmt
 
 
-def quantize(values: np.ndarray, scaling: Scaling, fmt: PixelFormat, out: np.ndarray) -> None:
-    """Stored integers of ``values`` into ``out`` (same shape, ``fmt.dtype``)."""
+def quantize(values: np.ndarray, scaling: Scaling, fmt: PixelFormat, out: np.ndarray) -> float:
+    """Stored integers of ``values`` into ``out``; returns the largest decoding error."""
+    if scaling.slope_text == "1" and scaling.intercept_text == "0" and values.dtype.kind in "iub":
+        np.copyto(out, values, casting="unsafe")  # exact: the caller checked the range
+        return 0.0
     scaled = np.subtract(values, scaling.intercept, dtype=np.float64)
     scaled /= scaling.slope
-    np.rint(scaled, out=scaled)
-    np.clip(scaled, fmt.low, fmt.high, out=scaled)
-    out[...] = scaled
+    rounded = np.rint(scaled)
+    np.clip(rounded, fmt.low, fmt.high, out=rounded)
+    out[...] = rounded
+    rounded -= scaled
+    return float(np.max(np.abs(rounded))) * scaling.slope if rounded.size else 0.0

@@ -140,8 +140,7 @@ def save_series(
     with atomic_folder(out_dir, options.overwrite) as work:
         for number, (frame, k, data) in enumerate(volume.planes()):
             scaling = scalings[number]
-            quantize(data, scaling, fmt, stored)
-            worst = max(worst, _largest_error(data, stored, scaling))
+            worst = max(worst, quantize(data, scaling, fmt, stored))
             uid = uids.uid("instance", options.series_index, number)
             plane = plane_values(
                 ctx, timing, frame, k, scaling, (int(stored.min()), int(stored.max())), uid
@@ -178,8 +177,3 @@ def _plane_element(slot, plane: dict, fmt: PixelFormat):
     if slot.keyword in ("SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"):
         vr = "SS" if fmt.signed else "US"
     return element_for(slot.keyword, slot.tag, vr, plane[slot.keyword])
-
-
-def _largest_error(data: np.ndarray, stored: np.ndarray, scaling: Scaling) -> float:
-    decoded = stored * scaling.slope + scaling.intercept
-    return float(np.max(np.abs(decoded - data))) if data.size else 0.0

@@ -54,9 +54,7 @@ def open_volume(path: str | Path, nan_value: float | None = None) -> Volume:
     if not path.exists():
         raise VinciError(f"{path}: no such file; give an image file (NIfTI, MGH, Analyze, ...)")
     try:
-        image = nib.load(str(path), keep_file_open=True)
-    except TypeError:  # formats without keep_file_open
-        image = nib.load(str(path))
+        image = _load(nib, path)
     except (ImageFileError, OSError, ValueError, EOFError) as exc:
         raise VinciError(
             f"{path}: nibabel cannot read it ({exc}); give a NIfTI, MGH, "
@@ -77,6 +75,15 @@ def open_volume(path: str | Path, nan_value: float | None = None) -> Volume:
     integral = np.dtype(image.get_data_dtype()).kind in "iub" and _is_identity(slope, intercept)
     full = shape + (1,) * (4 - len(shape))
     return Volume(dataobj, image.affine, full, integral, str(path), nan_value)
+
+
+def _load(nib, path: Path):
+    """Load without memory-mapping (mapped pages count in RSS); keep .gz files open so that
+    slices read in order decompress once."""
+    try:
+        return nib.load(str(path), mmap=False, keep_file_open=True)
+    except TypeError:  # formats without those options
+        return nib.load(str(path))
 
 
 def _is_identity(slope: object, intercept: object) -> bool:
