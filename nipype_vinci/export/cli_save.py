@@ -7,26 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from .metadata import CHECKS, metadata_from
+from .metadata import CHECKS, FIELD_HELP, metadata_from
 from .save import SCALING_MODES, SaveOptions, save_series
 
-FLAG_HELP = {
-    "patient_birth_date": "YYYYMMDD",
-    "study_date": "YYYYMMDD",
-    "study_time": "HHMMSS",
-    "patient_sex": "M, F or O",
-    "patient_age": "045Y or 45",
-    "patient_weight": "kg",
-    "injection_time": "HHMMSS (injection / dosage start)",
-    "injected_dose": "with units: 370MBq, 10mCi",
-    "half_life": "seconds",
-    "positron_fraction": "0..1",
-    "units": "BQML, CNTS, GML, ... (BIDS Bq/mL accepted)",
-    "frame_times": "frame starts in s, comma-separated (4D)",
-    "frame_durations": "frame durations in s, comma-separated (4D)",
-    "decay_factors": "decay correction factor per frame",
-    "study_instance_uid": "share a study between series",
-}
 DEMO_METADATA = {
     "patient_name": "VINCI^PHANTOM",
     "patient_id": "PHANTOM01",
@@ -146,7 +129,7 @@ def add_save_commands(command, template_dirs) -> None:
     )
     for name in CHECKS:
         sub.add_argument(
-            "--" + name.replace("_", "-"), dest=name, metavar="VALUE", help=FLAG_HELP.get(name)
+            "--" + name.replace("_", "-"), dest=name, metavar="VALUE", help=FIELD_HELP.get(name)
         )
     _common(sub)
     template_dirs(sub)

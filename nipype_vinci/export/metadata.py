@@ -187,6 +187,24 @@ CHECKS = {
     "frame_durations": _numbers,
     "decay_factors": _numbers,
 }
+# What each field holds (help of its flag and trait).
+FIELD_HELP = {
+    "patient_birth_date": "YYYYMMDD",
+    "study_date": "YYYYMMDD",
+    "study_time": "HHMMSS",
+    "patient_sex": "M, F or O",
+    "patient_age": "045Y or 45",
+    "patient_weight": "kg",
+    "injection_time": "HHMMSS (injection / dosage start)",
+    "injected_dose": "with units: 370MBq, 10mCi",
+    "half_life": "seconds",
+    "positron_fraction": "0..1",
+    "units": "BQML, CNTS, GML, ... (BIDS Bq/mL accepted)",
+    "frame_times": "frame starts in s, comma-separated (4D)",
+    "frame_durations": "frame durations in s, comma-separated (4D)",
+    "decay_factors": "decay correction factor per frame",
+    "study_instance_uid": "share a study between series",
+}
 # Keyword names accepted as keys of a metadata JSON file.
 KEYWORD_FIELDS = {
     "PATIENTNAME": "patient_name",
@@ -226,7 +244,9 @@ def build_metadata(values: dict[str, object], where: str = "option") -> Metadata
         except KeyError:
             problems.append(f"{where} {name}: unknown field; known: {', '.join(CHECKS)}")
         except (ValueError, TypeError) as exc:
-            label = _flag(name) if where == "option" else f"{where} field {name}"
+            label = {"option": _flag(name), "input": f"input {name}"}.get(
+                where, f"{where} field {name}"
+            )
             problems.append(f"{label}: {exc}")
     if problems:
         raise VinciError(problems)
@@ -313,11 +333,13 @@ def read_metadata_file(path: str | Path) -> dict[str, object]:
     return values
 
 
-def metadata_from(options: dict[str, object], metadata_file: str | None = None) -> Metadata:
-    """Metadata from a file and options (options win), validated once."""
+def metadata_from(
+    options: dict[str, object], metadata_file: str | None = None, where: str = "option"
+) -> Metadata:
+    """Metadata from a file and options (options win), validated once; errors name the option
+    (``where="option"``: command-line flags, ``"input"``: Nipype inputs) or the file."""
     values = read_metadata_file(metadata_file) if metadata_file else {}
-    where = str(metadata_file) if metadata_file else "option"
     merged = {**values, **{k: v for k, v in options.items() if v is not None}}
     file_only = {k: v for k, v in merged.items() if k not in options or options[k] is None}
-    build_metadata(file_only, where)  # errors in file values name the file
-    return build_metadata(merged)
+    build_metadata(file_only, str(metadata_file))  # errors in file values name the file
+    return build_metadata(merged, where)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import filecmp
 import os
 import shutil
 import tempfile
@@ -84,3 +85,23 @@ def write_pieces(path: Path, pieces: list) -> None:
                 data = data[os.write(fd, data) :]
     finally:
         os.close(fd)
+
+
+def copy_series(series: str | Path, target: str | Path, overwrite: bool = False) -> Path:
+    """Copy a finished series folder to ``target`` atomically (never half a series)."""
+    series = Path(series)
+    with atomic_folder(target, overwrite) as work:
+        for path in sorted(series.iterdir()):
+            shutil.copy2(path, work / path.name)
+    return Path(target)
+
+
+def same_series(series: str | Path, target: str | Path) -> bool:
+    """Whether ``target`` already holds exactly the files of ``series``, byte for byte."""
+    series, target = Path(series), Path(target)
+    if not target.is_dir():
+        return False
+    names = sorted(p.name for p in series.iterdir())
+    if names != sorted(p.name for p in target.iterdir()):
+        return False
+    return all(filecmp.cmp(series / n, target / n, shallow=False) for n in names)

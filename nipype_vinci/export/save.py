@@ -37,7 +37,7 @@ SCALING_MODES = ("global", "per-slice")
 
 @dataclass
 class SaveOptions:
-    """How to save: scaling mode, NaN replacement, UIDs, overwrite, progress callback."""
+    """How to save: scaling, NaN replacement, UIDs, overwrite, progress, clock."""
 
     scaling: str = "global"
     nan_value: float | None = None
@@ -45,6 +45,7 @@ class SaveOptions:
     series_index: int = 0
     overwrite: bool = False
     progress: Callable[[int, int], None] | None = None
+    clock: datetime | None = None  # the "now" of dates and times; fixed for reproducible runs
 
 
 @dataclass
@@ -128,7 +129,7 @@ def save_series(
         options.series_index,
         window,
         uids,
-        datetime.now(),
+        options.clock or datetime.now(),
     )
     timing = frame_timing(metadata, volume.frames, bool(TIMING_KEYWORDS & template.keywords))
     values = series_values(ctx)

@@ -91,3 +91,25 @@ def find_template(name_or_path: str, extra: list[str] | None = None) -> Path:
 def load_template(name_or_path: str, extra: list[str] | None = None) -> Template:
     """Find and parse a template, its library metadata filled in."""
     return read_template(find_template(name_or_path, extra))
+
+
+def select_template(
+    modality: str, manufacturer: str = "", model: str = "", extra: list[str] | None = None
+) -> TemplateInfo:
+    """The first template of ``modality`` whose manufacturer and model contain the query
+    (case-insensitive); the error lists what exists."""
+    templates = list_templates(extra)
+
+    def matches(info: TemplateInfo) -> bool:
+        return (
+            info.modality.upper() == modality.upper()
+            and manufacturer.lower() in info.manufacturer.lower()
+            and model.lower() in info.model.lower()
+        )
+
+    for info in templates:
+        if matches(info):
+            return info
+    known = "; ".join(f"{i.name} ({i.modality}, {i.manufacturer}, {i.model})" for i in templates)
+    query = ", ".join(v for v in (modality, manufacturer, model) if v)
+    raise VinciError(f"no template matches {query}; known templates: {known or 'none'}")

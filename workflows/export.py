@@ -1,0 +1,91 @@
+"""The DICOM export workflow: choose a template, save the series, sink it."""
+
+from __future__ import annotations
+
+from nipype.interfaces import utility as niu
+from nipype.pipeline import engine as pe
+
+from nipype_vinci.export.metadata import CHECKS
+from nipype_vinci.interfaces import SaveDicom, SelectTemplate, SinkDicom
+
+
+def init_dicom_export_wf(
+    *,
+    output_dir: str,
+    template_query: dict | None = None,
+    name: str = "dicom_export_wf",
+) -> pe.Workflow:
+    """Export one image as a DICOM series into ``output_dir/<out_name>``.
+
+    Workflow graph::
+
+        inputnode ──> select_template ──> save_dicom ──> sink_dicom ──> outputnode
+            │                                 ^
+            └─── in_file, metadata fields ────┘
+
+    Parameters
+    ----------
+    output_dir : str
+        Folder the finished series are copied into (by the sink node only).
+    template_query : dict, optional
+        Fixed SelectTemplate inputs (``template_name``, or ``modality`` with ``manufacturer``
+        and ``model``); without it, set ``inputnode.template_name`` or ``inputnode.modality``.
+    name : str
+        Workflow name.
+
+    Inputs (inputnode)
+    ------------------
+    in_file, out_name, template_name (without ``template_query``), metadata_file, uid_seed,
+    series_index, scaling, and every metadata field (patient_name, study_date, ...).
+
+    Outputs (outputnode)
+    --------------------
+    dicom_dir (the sunk series), dicom_files, series_instance_uid, study_instance_uid,
+    report_file.
+    """
+    workflow = pe.Workflow(name=name)
+    save_fields = ["metadata_file", "uid_seed", "series_index", "scaling", *CHECKS]
+    inputnode = pe.Node(
+        niu.IdentityInterface(fields=["in_file", "out_name", "template_name", *save_fields]),
+        name="inputnode",
+    )
+    inputnode.inputs.scaling, inputnode.inputs.series_index = "global", 0
+    outputnode = pe.Node(
+        niu.IdentityInterface(
+            fields=[
+                "dicom_dir",
+                "dicom_files",
+                "series_instance_uid",
+                "study_instance_uid",
+                "report_file",
+            ]
+        ),
+        name="outputnode",
+    )
+    select = pe.Node(SelectTemplate(**(template_query or {})), name="select_template")
+    save = pe.Node(SaveDicom(), name="save_dicom")
+    sink = pe.Node(
+        SinkDicom(base_directory=output_dir), name="sink_dicom", run_without_submitting=True
+    )
+    if not template_query:
+        workflow.connect(inputnode, "template_name", select, "template_name")
+    workflow.connect(
+        [
+            (inputnode, save, [("in_file", "in_file"), *((f, f) for f in save_fields)]),
+            (select, save, [("template_file", "template_file")]),
+            (inputnode, sink, [("out_name", "out_name")]),
+            (save, sink, [("dicom_dir", "dicom_dir")]),
+            (sink, outputnode, [("out_dir", "dicom_dir")]),
+            (
+                save,
+                outputnode,
+                [
+                    ("dicom_files", "dicom_files"),
+                    ("series_instance_uid", "series_instance_uid"),
+                    ("study_instance_uid", "study_instance_uid"),
+                    ("report_file", "report_file"),
+                ],
+            ),
+        ]
+    )
+    return workflow
