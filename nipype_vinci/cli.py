@@ -139,9 +139,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("dump", cmd_dump, "print our dcmdump-format dump of a DICOM file")
     sub.add_argument("scan", metavar="SCAN.dcm")
 
+    from .bids_cli import add_bids_command
     from .export.cli_save import add_save_commands
 
     add_save_commands(command, template_dirs)
+    add_bids_command(command, template_dirs)
     return parser
 
 

@@ -6,7 +6,8 @@ def test_SinkDicom_inputs():
     expected = {   'base_directory': {'mandatory': True},
         'dicom_dir': {'mandatory': True},
         'out_name': {'mandatory': True},
-        'overwrite': {'usedefault': True}}
+        'overwrite': {'usedefault': True},
+        'report_file': {}}
     spec = SinkDicom.input_spec()
     for key, metadata in expected.items():
         for metakey, value in metadata.items():

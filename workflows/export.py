@@ -74,7 +74,7 @@ def init_dicom_export_wf(
             (inputnode, save, [("in_file", "in_file"), *((f, f) for f in save_fields)]),
             (select, save, [("template_file", "template_file")]),
             (inputnode, sink, [("out_name", "out_name")]),
-            (save, sink, [("dicom_dir", "dicom_dir")]),
+            (save, sink, [("dicom_dir", "dicom_dir"), ("report_file", "report_file")]),
             (sink, outputnode, [("out_dir", "dicom_dir")]),
             (
                 save,

@@ -52,6 +52,7 @@ class SaveOptions:
 class Report:
     """What was written, for people (--json) and for Nipype outputs."""
 
+    input: str
     output: str
     files: list[str]
     template: str
@@ -154,6 +155,7 @@ def save_series(
                 options.progress(number + 1, total)
     slopes = [s.slope for s in scalings]
     return Report(
+        input=str(in_file),
         output=str(out_dir),
         files=names,
         template=template.name,

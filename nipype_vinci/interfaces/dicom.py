@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -285,7 +286,8 @@ class SaveDicom(SimpleInterface):
 class _SinkDicomInputSpec(BaseInterfaceInputSpec):
     dicom_dir = Directory(exists=True, mandatory=True, desc="a finished series folder")
     base_directory = Directory(mandatory=True, desc="where the series goes")
-    out_name = Str(mandatory=True, desc="name of the series folder under base_directory")
+    out_name = Str(mandatory=True, desc="relative path of the series folder under base_directory")
+    report_file = File(exists=True, desc="a report copied beside the folder as <out_name>.json")
     overwrite = traits.Bool(False, usedefault=True, desc="replace an existing folder")
 
 
@@ -302,16 +304,19 @@ class SinkDicom(SimpleInterface):
 
     def _run_interface(self, runtime):
         inputs = self.inputs
-        base = Path(inputs.base_directory)
-        if "/" in inputs.out_name or inputs.out_name in ("", ".", ".."):
+        relative = Path(inputs.out_name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
             raise ValueError(
-                f"SinkDicom: input out_name {inputs.out_name!r} must be one folder name"
+                f"SinkDicom: input out_name {inputs.out_name!r} must be a "
+                "relative path inside base_directory"
             )
-        base.mkdir(parents=True, exist_ok=True)
-        target = base / inputs.out_name
+        target = Path(inputs.base_directory) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
         try:
             if not same_series(inputs.dicom_dir, target):  # a rerun finds its own copy
                 copy_series(inputs.dicom_dir, target, inputs.overwrite)
+            if isdefined(inputs.report_file):
+                shutil.copyfile(inputs.report_file, target.parent / f"{target.name}.json")
         except VinciError as error:
             raise _failure("SinkDicom", error) from None
         self._results["out_dir"] = str(target)
