@@ -12,6 +12,7 @@ operating system (GNU time). Prints median wall time, files/s, MB/s, peak RSS an
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import statistics
@@ -73,13 +74,8 @@ def commands(case: str, source: Path) -> dict[str, list[str]]:
         "save": save,
         "floor": [sys.executable, str(HERE / "floor_write.py"), str(source), "{out}"],
     }
-    try:
-        import SimpleITK  # noqa: F401
-
-        if frames == 1:
-            found["simpleitk"] = [sys.executable, str(HERE / "sitk_write.py"), str(source), "{out}"]
-    except ImportError:
-        pass
+    if frames == 1 and importlib.util.find_spec("SimpleITK"):
+        found["simpleitk"] = [sys.executable, str(HERE / "sitk_write.py"), str(source), "{out}"]
     if shutil.which("nifti2dicom"):
         found["nifti2dicom"] = ["nifti2dicom", "-i", str(source), "-o", "{out}", "-y"]
     return found

@@ -51,6 +51,17 @@ def _shear() -> np.ndarray:
     return affine
 
 
+def _save(
+    tmp: Path,
+    data: np.ndarray,
+    *extra: str,
+    template: str = "ge-lightspeed16-ct",
+    affine: np.ndarray | None = None,
+) -> list[str]:
+    return ["save", image(tmp / "a.nii", data, affine), "out", "--template", template, *extra]
+
+
+INT3D = np.zeros((4, 5, 3), np.int16)
 CASES = {
     "missing input": (
         lambda t: ["save", str(t / "nope.nii"), "out", "--template", "ge-lightspeed16-ct"],
@@ -66,110 +77,38 @@ CASES = {
         ],
         "nibabel cannot read it",
     ),
-    "2D": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.zeros((4, 5), np.int16)),
-            "out",
-            "--template",
-            "ge-lightspeed16-ct",
-        ],
-        "only 3D and 4D images",
-    ),
-    "5D": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.zeros((4, 5, 2, 2, 2), np.int16)),
-            "out",
-            "--template",
-            "ge-lightspeed16-ct",
-        ],
-        "only 3D and 4D images",
-    ),
+    "2D": (lambda t: _save(t, np.zeros((4, 5), np.int16)), "only 3D and 4D images"),
+    "5D": (lambda t: _save(t, np.zeros((4, 5, 2, 2, 2), np.int16)), "only 3D and 4D images"),
     "NaN": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.full((4, 5, 3), np.nan, np.float32)),
-            "out",
-            "--template",
-            "siemens-avanto-mr",
-        ],
+        lambda t: _save(t, np.full((4, 5, 3), np.nan, np.float32), template="siemens-avanto-mr"),
         "--nan-value",
     ),
-    "shear": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.zeros((4, 5, 3), np.int16), _shear()),
-            "out",
-            "--template",
-            "ge-lightspeed16-ct",
-        ],
-        "shear",
-    ),
+    "shear": (lambda t: _save(t, INT3D, affine=_shear()), "shear"),
     "unknown template": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.zeros((4, 5, 3), np.int16)),
-            "out",
-            "--template",
-            "philips-foo",
-        ],
+        lambda t: _save(t, INT3D, template="philips-foo"),
         "known templates: ge-discovery-st-pet",
     ),
     "template with errors": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.zeros((4, 5, 3), np.int16)),
-            "out",
-            "--template",
-            _bad_template(t),
-        ],
+        lambda t: _save(t, INT3D, template=_bad_template(t)),
         "did you mean ROWS?",
     ),
     "bad metadata": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.zeros((4, 5, 3), np.int16)),
-            "out",
-            "--template",
-            "ge-lightspeed16-ct",
-            "--study-date",
-            "2024-01-02",
-        ],
+        lambda t: _save(t, INT3D, "--study-date", "2024-01-02"),
         "--study-date: '2024-01-02'",
     ),
-    "bad sex": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.zeros((4, 5, 3), np.int16)),
-            "out",
-            "--template",
-            "ge-lightspeed16-ct",
-            "--patient-sex",
-            "X",
-        ],
-        "--patient-sex",
-    ),
+    "bad sex": (lambda t: _save(t, INT3D, "--patient-sex", "X"), "--patient-sex"),
     "dose without units": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.ones((4, 5, 3), np.float32)),
-            "out",
-            "--template",
-            "ge-discovery-st-pet",
+        lambda t: _save(
+            t,
+            np.ones((4, 5, 3), np.float32),
             "--injected-dose",
             "370",
-        ],
+            template="ge-discovery-st-pet",
+        ),
         "--injected-dose",
     ),
     "4D without frame times": (
-        lambda t: [
-            "save",
-            image(t / "a.nii", np.ones((4, 5, 3, 2), np.float32)),
-            "out",
-            "--template",
-            "ge-discovery-st-pet",
-        ],
+        lambda t: _save(t, np.ones((4, 5, 3, 2), np.float32), template="ge-discovery-st-pet"),
         "--frame-times",
     ),
 }
