@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -168,8 +169,6 @@ def fill_series(
     template: Template, values: dict[str, object], fmt: PixelFormat, frames: int
 ) -> Dataset:
     """A copy of the template data set with every series-level keyword filled."""
-    from copy import deepcopy
-
     dataset = deepcopy(template.dataset)
     for slot in template.slots:
         keyword = KEYWORDS.get(slot.keyword)

@@ -136,6 +136,7 @@ def save_series(
     values = series_values(ctx)
     header = fill_series(template, values, fmt, volume.frames)
     encoder = SeriesEncoder(header, {s.tag for s in per_file_slots}, IMPLEMENTATION_VERSION)
+    wants_extremes = bool({"SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"} & template.keywords)
     stored = np.empty((volume.shape[1], volume.shape[0]), dtype=fmt.dtype)
     total = volume.frames * volume.slices
     names, worst = [], 0.0
@@ -144,9 +145,8 @@ def save_series(
             scaling = scalings[number]
             worst = max(worst, quantize(data, scaling, fmt, stored))
             uid = uids.uid("instance", options.series_index, number)
-            plane = plane_values(
-                ctx, timing, frame, k, scaling, (int(stored.min()), int(stored.max())), uid
-            )
+            extremes = (int(stored.min()), int(stored.max())) if wants_extremes else (0, 0)
+            plane = plane_values(ctx, timing, frame, k, scaling, extremes, uid)
             plane["PIXELDATAGROUPLENGTH"] = 12 + stored.nbytes + stored.nbytes % 2
             elements = {s.tag: _plane_element(s, plane, fmt) for s in per_file_slots}
             names.append(file_name(number + 1, total))
