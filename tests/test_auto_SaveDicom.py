@@ -3,7 +3,8 @@ from nipype_vinci.interfaces import SaveDicom
 
 
 def test_SaveDicom_inputs():
-    expected = {   'decay_factors': {},
+    expected = {   'decay_correction': {},
+        'decay_factors': {},
         'frame_durations': {},
         'frame_times': {},
         'half_life': {},

@@ -151,6 +151,7 @@ def test_whole_dataset_exports(dataset: Path, tmp_path: Path) -> None:
     assert float(pharm.RadionuclideHalfLife) == 6586.2
     assert pharm.RadiopharmaceuticalStartTime.startswith("100000")
     assert static.Units == "BQML" and static.PatientSex == "F" and static.StudyDate == "20230405"
+    assert static.DecayCorrection == "ADMIN"  # ImageDecayCorrectionTime == InjectionStart
     dynamic = [
         pydicom.dcmread(p)
         for p in sorted((out / "sub-01/ses-2/pet/sub-01_ses-2_rec-dyn_pet").iterdir())
@@ -218,6 +219,7 @@ def test_filters_and_derivatives(dataset: Path, tmp_path: Path) -> None:
     [
         ({"drop": "TracerName"}, "lacks TracerName"),
         ({"InjectedRadioactivityUnits": "furlongs"}, "InjectedRadioactivityUnits 'furlongs'"),
+        ({"ImageDecayCorrectionTime": 77}, "ImageDecayCorrectionTime 77 is neither"),
     ],
 )
 def test_bad_sidecar_fails_with_file_and_field(

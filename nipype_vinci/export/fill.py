@@ -166,9 +166,14 @@ def element_for(keyword: str, tag: int, vr: str, value: object) -> DataElement:
 
 
 def fill_series(
-    template: Template, values: dict[str, object], fmt: PixelFormat, frames: int
+    template: Template,
+    values: dict[str, object],
+    fmt: PixelFormat,
+    frames: int,
+    decay_correction: str | None = None,
 ) -> Dataset:
-    """A copy of the template data set with every series-level keyword filled."""
+    """A copy of the template data set with every series-level keyword filled, the pixel
+    format, the PET series type and (when known) the PET DecayCorrection set."""
     dataset = deepcopy(template.dataset)
     for slot in template.slots:
         keyword = KEYWORDS.get(slot.keyword)
@@ -180,6 +185,8 @@ def fill_series(
     dataset.BitsAllocated, dataset.BitsStored = fmt.bits_allocated, fmt.bits_stored
     dataset.HighBit = fmt.bits_stored - 1
     _set_time_series(dataset, frames)
+    if decay_correction and "DecayCorrection" in dataset:
+        dataset.DecayCorrection = decay_correction
     return dataset
 
 

@@ -78,6 +78,7 @@ class Metadata:
     frame_times: tuple[float, ...] | None = None  # frame start, s
     frame_durations: tuple[float, ...] | None = None  # s
     decay_factors: tuple[float, ...] | None = None
+    decay_correction: str | None = None  # PET DecayCorrection: NONE, START or ADMIN
 
 
 # flag name -> (field, check); the flag is named in every error.
@@ -154,6 +155,12 @@ def _units(value: str) -> str:
     return mapped
 
 
+def _decay_correction(value: str) -> str:
+    if value.upper() not in ("NONE", "START", "ADMIN"):
+        raise ValueError(f"{value!r} is not NONE, START or ADMIN")
+    return value.upper()
+
+
 def _numbers(value) -> tuple[float, ...]:
     items = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
     numbers = tuple(float(v) for v in items)
@@ -186,6 +193,7 @@ CHECKS = {
     "frame_times": _numbers,
     "frame_durations": _numbers,
     "decay_factors": _numbers,
+    "decay_correction": _decay_correction,
 }
 # What each field holds (help of its flag and trait).
 FIELD_HELP = {
@@ -203,6 +211,7 @@ FIELD_HELP = {
     "frame_times": "frame starts in s, comma-separated (4D)",
     "frame_durations": "frame durations in s, comma-separated (4D)",
     "decay_factors": "decay correction factor per frame",
+    "decay_correction": "NONE, START (to the scan start) or ADMIN (to the injection)",
     "study_instance_uid": "share a study between series",
 }
 # Keyword names accepted as keys of a metadata JSON file.
@@ -291,6 +300,8 @@ def bids_values(sidecar: dict, where: str) -> dict[str, object]:
         values["injection_time"] = _bids_injection_time(sidecar, where)
     if "Units" in sidecar:
         values["units"] = str(sidecar["Units"])
+    if "ImageDecayCorrected" in sidecar:
+        values["decay_correction"] = _bids_decay_correction(sidecar, where)
     for bids, name in (
         ("FrameTimesStart", "frame_times"),
         ("FrameDuration", "frame_durations"),
@@ -299,6 +310,27 @@ def bids_values(sidecar: dict, where: str) -> dict[str, object]:
         if bids in sidecar:
             values[name] = sidecar[bids]
     return values
+
+
+def _bids_decay_correction(sidecar: dict, where: str) -> str:
+    """ImageDecayCorrected and ImageDecayCorrectionTime (s from TimeZero) as DecayCorrection."""
+    if not sidecar["ImageDecayCorrected"]:
+        return "NONE"
+    when = sidecar.get("ImageDecayCorrectionTime")
+    if when is None:
+        raise VinciError(
+            f"{where}: ImageDecayCorrected is true but ImageDecayCorrectionTime "
+            "is missing; add it (s relative to TimeZero)"
+        )
+    injection = float(sidecar.get("InjectionStart", 0))
+    if float(when) == injection:
+        return "ADMIN"
+    if float(when) == float(sidecar.get("ScanStart", 0)):
+        return "START"
+    raise VinciError(
+        f"{where}: ImageDecayCorrectionTime {when} is neither the injection nor "
+        "the scan start, which DICOM's DecayCorrection (START, ADMIN) can express"
+    )
 
 
 def _bids_injection_time(sidecar: dict, where: str) -> str:

@@ -134,7 +134,7 @@ def save_series(
     )
     timing = frame_timing(metadata, volume.frames, bool(TIMING_KEYWORDS & template.keywords))
     values = series_values(ctx)
-    header = fill_series(template, values, fmt, volume.frames)
+    header = fill_series(template, values, fmt, volume.frames, metadata.decay_correction)
     encoder = SeriesEncoder(header, {s.tag for s in per_file_slots}, IMPLEMENTATION_VERSION)
     wants_extremes = bool({"SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"} & template.keywords)
     stored = np.empty((volume.shape[1], volume.shape[0]), dtype=fmt.dtype)
