@@ -22,6 +22,31 @@ PIXEL_DATA = 0x7FE00010
 PREAMBLE = b"\x00" * 128 + b"DICM"
 
 
+_ASCII_VRS = frozenset(["UI", "IS", "DS", "CS", "SH", "LO", "TM", "DA", "AS"])
+_PACKED = {"US": "H", "SS": "h", "UL": "I", "SL": "i"}
+
+
+def _encode_simple(element: DataElement) -> bytes | None:
+    """Explicit VR little endian bytes of a short ASCII or integer element, as pydicom
+    writes them; None for anything else (pydicom then encodes it)."""
+    vr, value = element.VR, element.value
+    values = [] if value is None or value == "" else (list(value) if element.VM > 1 else [value])
+    if vr in _PACKED:
+        raw = struct.pack(f"<{len(values)}{_PACKED[vr]}", *values)
+    elif vr in _ASCII_VRS:
+        text = "\\".join(str(v) for v in values)
+        if not text.isascii():
+            return None
+        raw = text.encode()
+        if len(raw) % 2:
+            raw += b"\x00" if vr == "UI" else b" "
+    else:
+        return None
+    return (
+        struct.pack("<HH2sH", element.tag >> 16, element.tag & 0xFFFF, vr.encode(), len(raw)) + raw
+    )
+
+
 def _stream() -> DicomBytesIO:
     stream = DicomBytesIO()
     stream.is_little_endian = True
@@ -50,6 +75,7 @@ class SeriesEncoder:
             else:
                 run.append(header[tag])
         self.layout.append(self._encode_run(run))
+        self.meta_before, self.meta_after = self._meta_runs()
 
     def _encode_run(self, elements: list[DataElement]) -> bytes:
         stream = _stream()
@@ -57,13 +83,27 @@ class SeriesEncoder:
             write_dataset(stream, Dataset({e.tag: e for e in elements}), self.encodings)
         return stream.getvalue()
 
-    def file_meta(self, sop_instance_uid: str) -> bytes:
-        self.meta.MediaStorageSOPInstanceUID = sop_instance_uid
+    def _meta_runs(self) -> tuple[bytes, bytes]:
+        """The file meta elements before and after (0002,0003), encoded once."""
+        self.meta.FileMetaInformationVersion = b"\x00\x01"
+        self.meta.MediaStorageSOPInstanceUID = "1.2"
         stream = _stream()
         write_file_meta_info(stream, self.meta, enforce_standard=True)
-        return PREAMBLE + stream.getvalue()
+        encoded = stream.getvalue()[12:]  # without the group length element
+        uid_element = self.element(self.meta["MediaStorageSOPInstanceUID"])
+        start = encoded.index(uid_element)
+        return encoded[:start], encoded[start + len(uid_element) :]
+
+    def file_meta(self, sop_instance_uid: str) -> bytes:
+        uid = self.element(DataElement(0x00020003, "UI", sop_instance_uid))
+        length = len(self.meta_before) + len(uid) + len(self.meta_after)
+        group_length = struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, length)
+        return PREAMBLE + group_length + self.meta_before + uid + self.meta_after
 
     def element(self, element: DataElement) -> bytes:
+        fast = _encode_simple(element)
+        if fast is not None:
+            return fast
         stream = _stream()
         write_data_element(stream, element, self.encodings)
         return stream.getvalue()
