@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,13 @@ def need_tool(name: str) -> str:
     if path is None:
         pytest.skip(f"{name} is not installed (.ci/run installs it with apt-get)")
     return path
+
+
+def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run the installed ``nipype-vinci`` command in a fresh interpreter, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "nipype_vinci.cli", *args], capture_output=True, text=True, **kwargs
+    )
 
 
 @pytest.fixture

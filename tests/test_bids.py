@@ -4,8 +4,6 @@ a derivative SUV map) through the `bids` command and the pure metadata functions
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -16,6 +14,7 @@ import pytest
 from nipype_vinci.bids import image_metadata
 from nipype_vinci.errors import VinciError
 
+from .conftest import cli
 from .export_checks import check_series
 
 AFFINE = np.diag([2.0, 2.0, 2.5, 1.0])
@@ -91,12 +90,6 @@ def dataset(tmp_path: Path) -> Path:
         {"Units": "g/mL", "TracerName": "FDG"},
     )
     return root
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nipype_vinci.cli", *args], cwd=cwd, capture_output=True, text=True
-    )
 
 
 def test_sidecar_inheritance_participants_and_scans(dataset: Path) -> None:

@@ -12,14 +12,10 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from nipype_vinci import cli
+from nipype_vinci.cli import main as cli_main
 from nipype_vinci.export import output
 
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nipype_vinci.cli", *args], cwd=cwd, capture_output=True, text=True
-    )
+from .conftest import cli
 
 
 def image(path: Path, data: np.ndarray, affine: np.ndarray | None = None) -> str:
@@ -122,17 +118,17 @@ def _write(path: Path, data: bytes) -> Path:
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_fails_cleanly(case: str, tmp_path: Path) -> None:
     args, message = CASES[case]
-    assert_clean_failure(run(*args(tmp_path), cwd=tmp_path), message, tmp_path)
+    assert_clean_failure(cli(*args(tmp_path), cwd=tmp_path), message, tmp_path)
 
 
 def test_existing_output_is_refused_unless_overwrite(tmp_path: Path) -> None:
     source = image(tmp_path / "a.nii", np.ones((4, 5, 3), np.int16))
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("mine")
-    result = run("save", source, "out", "--template", "ge-lightspeed16-ct", cwd=tmp_path)
+    result = cli("save", source, "out", "--template", "ge-lightspeed16-ct", cwd=tmp_path)
     assert result.returncode == 2 and "exists" in result.stderr and "--overwrite" in result.stderr
     assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
-    result = run(
+    result = cli(
         "save", source, "out", "--template", "ge-lightspeed16-ct", "--overwrite", cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
@@ -145,7 +141,7 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path: Path) -> None:
 
 def test_unwritable_parent_folder(tmp_path: Path) -> None:
     source = image(tmp_path / "a.nii", np.ones((4, 5, 3), np.int16))
-    result = run("save", source, "/proc/out", "--template", "ge-lightspeed16-ct", cwd=tmp_path)
+    result = cli("save", source, "/proc/out", "--template", "ge-lightspeed16-ct", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and "/proc" in result.stderr
 
@@ -161,7 +157,7 @@ def test_disk_full_mid_series_leaves_nothing(tmp_path: Path, monkeypatch, capsys
         return real_writev(fd, pieces)
 
     monkeypatch.setattr(output.os, "writev", filling_writev)
-    status = cli.main(["save", source, str(tmp_path / "out"), "--template", "ge-lightspeed16-ct"])
+    status = cli_main(["save", source, str(tmp_path / "out"), "--template", "ge-lightspeed16-ct"])
     assert status == 2
     assert "the disk is full" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nii"]

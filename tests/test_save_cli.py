@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -12,14 +10,8 @@ import numpy as np
 import pydicom
 import pytest
 
+from .conftest import cli
 from .export_checks import check_series, dciodvfy_errors
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nipype_vinci.cli", *args], cwd=cwd, capture_output=True, text=True
-    )
-
 
 AFFINE = np.array([[-1.5, 0, 0, 30], [0, 1.5, 0, -20], [0, 0, 2.0, 5], [0, 0, 0, 1]])
 

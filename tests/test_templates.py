@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pydicom
@@ -13,6 +11,8 @@ import pytest
 from nipype_vinci.template import dump_template, parse_template, read_template
 from nipype_vinci.template.library import BUNDLED, list_templates
 from nipype_vinci.template.make import make_template
+
+from .conftest import cli
 
 BUNDLED_SOURCES = {
     "ge-discovery-st-pet": "pet-ge-discovery-st/1-001.dcm",
@@ -33,12 +33,6 @@ IDENTIFYING = [
     "StudyID",
     "DeviceSerialNumber",
 ]
-
-
-def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nipype_vinci.cli", *args], capture_output=True, text=True, **kwargs
-    )
 
 
 def _all_uids(dataset: pydicom.Dataset) -> set[str]:
