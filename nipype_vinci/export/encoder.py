@@ -16,9 +16,9 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
 from pydicom.uid import ExplicitVRLittleEndian
 
+from ..template.model import PIXEL_DATA
 from .uids import IMPLEMENTATION_CLASS_UID
 
-PIXEL_DATA = 0x7FE00010
 PREAMBLE = b"\x00" * 128 + b"DICM"
 
 

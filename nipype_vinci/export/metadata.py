@@ -105,10 +105,15 @@ def _time(value: str) -> str:
     return value
 
 
-def _sex(value: str) -> str:
-    if value.upper() not in ("M", "F", "O"):
-        raise ValueError(f"{value!r} is not M, F or O")
-    return value.upper()
+def _one_of(*choices: str):
+    """A check that accepts one of ``choices`` in any case and returns it upper-cased."""
+
+    def check(value: str) -> str:
+        if value.upper() not in choices:
+            raise ValueError(f"{value!r} is not {', '.join(choices[:-1])} or {choices[-1]}")
+        return value.upper()
+
+    return check
 
 
 def _age(value: str) -> str:
@@ -155,12 +160,6 @@ def _units(value: str) -> str:
     return mapped
 
 
-def _decay_correction(value: str) -> str:
-    if value.upper() not in ("NONE", "START", "ADMIN"):
-        raise ValueError(f"{value!r} is not NONE, START or ADMIN")
-    return value.upper()
-
-
 def _numbers(value) -> tuple[float, ...]:
     items = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
     numbers = tuple(float(v) for v in items)
@@ -173,7 +172,7 @@ CHECKS = {
     "patient_name": _text("PN"),
     "patient_id": _text("LO"),
     "patient_birth_date": _date,
-    "patient_sex": _sex,
+    "patient_sex": _one_of("M", "F", "O"),
     "patient_age": _age,
     "patient_weight": _positive,
     "study_date": _date,
@@ -193,7 +192,7 @@ CHECKS = {
     "frame_times": _numbers,
     "frame_durations": _numbers,
     "decay_factors": _numbers,
-    "decay_correction": _decay_correction,
+    "decay_correction": _one_of("NONE", "START", "ADMIN"),
 }
 # What each field holds (help of its flag and trait).
 FIELD_HELP = {

@@ -15,15 +15,12 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, UID_dictionary
 
 from .keywords import KEYWORD_AT_HOME, KEYWORDS, PIXEL_KEYWORD, fit_problem
-from .model import ElementPath, Slot, Template
-
-PIXEL_DATA = 0x7FE00010
+from .model import PIXEL_DATA, ElementPath, Slot, Template
 
 # PS3.15 Table E.1-1, basic profile: attributes to empty (Z) where the IOD needs them present.
 EMPTIED = {
     0x00080050,  # AccessionNumber
     0x00080090,  # ReferringPhysicianName
-    0x00200010,  # StudyID (when not a keyword home: handled as keyword first)
 }
 # PS3.15 Table E.1-1, basic profile: attributes removed (X), beyond dates, UIDs and names.
 REMOVED = {

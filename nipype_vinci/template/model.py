@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 
+PIXEL_DATA = 0x7FE00010
+BIG_ENDIAN_SYNTAX = "1.2.840.10008.1.2.2"
+
 # A path from the top data set to an element: (tag, item index) steps, then the tag.
 ElementPath = tuple[tuple[int, int], ...]
 

@@ -28,7 +28,7 @@ from pydicom.uid import UID
 
 from ..errors import TemplateError
 from .keywords import KEYWORDS, PIXEL_KEYWORD, fit_problem
-from .model import ElementPath, Slot, Template
+from .model import BIG_ENDIAN_SYNTAX, PIXEL_DATA, ElementPath, Slot, Template
 from .uid_names import DCMTK_UID_NAMES
 from .values import (
     NUMBER_VRS,
@@ -79,7 +79,6 @@ STANDARD_VRS = frozenset(
 DICTIONARY_VRS = frozenset(["xs", "ox", "up", "lt", "??"])
 MARKER_VRS = frozenset(["na", "pi"])
 ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-PIXEL_DATA = 0x7FE00010
 META_LINE = re.compile(rb"^#\s*nipype-vinci:\s*(.*)$")
 ELEMENT_LINE = re.compile(rb"^([ \t]*)\(([^()]*)\)(.*)$")
 HEX_BYTES = re.compile(r"[0-9a-fA-F]{2}(\\[0-9a-fA-F]{2})*")
@@ -93,7 +92,6 @@ STRUCTURE = re.compile(
 UNREADABLE = re.compile(r"\((not loaded|invalid value[^)]*|unknown value[^)]*)\)")
 REDUMP = "dump the file again with `dcmdump +L` (or `nipype-vinci dump`)"
 KEYWORD_LIKE = re.compile(r"[A-Z][A-Z0-9_]{3,}")
-BIG_ENDIAN_SYNTAX = "1.2.840.10008.1.2.2"
 NATIVE_SYNTAXES = frozenset(
     ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", BIG_ENDIAN_SYNTAX, "1.2.840.10008.1.2.1.99"]
 )

@@ -21,12 +21,10 @@ from pydicom.valuerep import PersonName
 
 from ..errors import VinciError
 from .keywords import PIXEL_KEYWORD
-from .model import ElementPath, Template
+from .model import BIG_ENDIAN_SYNTAX, PIXEL_DATA, ElementPath, Template
 from .uid_names import DCMTK_UID_NAMES
 from .values import FLOAT_VRS, INT_RANGES, STRING_VRS
 
-BIG_ENDIAN_SYNTAX = "1.2.840.10008.1.2.2"
-PIXEL_DATA = 0x7FE00010
 _PACKED = {"OL": "L", "OV": "Q", "OF": "f", "OD": "d"}
 UID_NAMES = {uid: name for name, uid in DCMTK_UID_NAMES.items()}
 _Slots = dict[tuple[ElementPath, int], str]
