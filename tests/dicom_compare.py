@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from pydicom.dataset import Dataset
 
 
 def _floats_close(mine, theirs) -> bool:
     """DCMTK's dump2dcm parses float text with its own atof, off by up to an ulp or two."""
-    mine = list(mine) if isinstance(mine, (list, tuple)) or hasattr(mine, "append") else [mine]
-    theirs = list(theirs) if hasattr(theirs, "append") or isinstance(theirs, tuple) else [theirs]
+    mine, theirs = np.atleast_1d(mine), np.atleast_1d(theirs)
     return len(mine) == len(theirs) and all(
         math.isclose(a, b, rel_tol=1e-15) or (math.isnan(a) and math.isnan(b))
         for a, b in zip(mine, theirs)
