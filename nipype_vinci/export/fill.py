@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from pydicom import config
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
@@ -161,8 +162,9 @@ def _checked(keyword: str, vr: str, value: object) -> object:
 
 
 def element_for(keyword: str, tag: int, vr: str, value: object) -> DataElement:
-    """The element a keyword's value fills, checked against its VR first."""
-    return DataElement(tag, vr, _checked(keyword, vr, value))
+    """The element a keyword's value fills, checked against its VR first (strictly, by our
+    rules: pydicom's own, laxer check would only repeat the work)."""
+    return DataElement(tag, vr, _checked(keyword, vr, value), validation_mode=config.IGNORE)
 
 
 def fill_series(
