@@ -54,6 +54,10 @@ class Scaling:
     def intercept(self) -> float:
         return float(self.intercept_text)
 
+    @property
+    def identity(self) -> bool:
+        return self.slope_text == "1" and self.intercept_text == "0"
+
 
 def ds_text(value: float) -> str:
     """The shortest DS text (at most 16 characters) closest to ``value``."""
@@ -99,15 +103,27 @@ def choose_scaling(
     return Scaling(slope, intercept), fmt
 
 
-def quantize(values: np.ndarray, scaling: Scaling, fmt: PixelFormat, out: np.ndarray) -> float:
-    """Stored integers of ``values`` into ``out``; returns the largest decoding error."""
-    if scaling.slope_text == "1" and scaling.intercept_text == "0" and values.dtype.kind in "iub":
-        np.copyto(out, values, casting="unsafe")  # exact: the caller checked the range
-        return 0.0
-    scaled = np.subtract(values, scaling.intercept, dtype=np.float64)
-    scaled /= scaling.slope
-    rounded = np.rint(scaled)
-    np.clip(rounded, fmt.low, fmt.high, out=rounded)
-    out[...] = rounded
-    rounded -= scaled
-    return float(np.max(np.abs(rounded))) * scaling.slope if rounded.size else 0.0
+class Quantizer:
+    """Stored integers of one plane after another, in buffers allocated once per series
+    (fresh large arrays per plane cost page faults that dwarf the arithmetic)."""
+
+    def __init__(self, shape: tuple[int, int], fmt: PixelFormat):
+        self.fmt = fmt
+        self.stored = np.empty(shape, dtype=fmt.dtype)
+        self._scaled = np.empty(shape)
+        self._rounded = np.empty(shape)
+
+    def __call__(self, values: np.ndarray, scaling: Scaling) -> float:
+        """Quantize ``values`` into ``self.stored``; returns the largest decoding error."""
+        if scaling.identity and values.dtype.kind in "iub":
+            np.copyto(self.stored, values, casting="unsafe")  # exact: the caller checked the range
+            return 0.0
+        scaled, rounded = self._scaled, self._rounded
+        np.subtract(values, scaling.intercept, out=scaled, dtype=np.float64)
+        scaled /= scaling.slope
+        np.rint(scaled, out=rounded)
+        np.clip(rounded, self.fmt.low, self.fmt.high, out=rounded)
+        np.copyto(self.stored, rounded, casting="unsafe")
+        rounded -= scaled
+        np.abs(rounded, out=rounded)
+        return float(rounded.max()) * scaling.slope if rounded.size else 0.0

@@ -8,8 +8,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import VinciError
 from ..template.keywords import KEYWORDS
 from ..template.model import Template
@@ -26,7 +24,7 @@ from .fill import (
 from .geometry import geometry_from_affine
 from .metadata import Metadata
 from .output import atomic_folder, file_name, write_pieces
-from .quantize import PixelFormat, Scaling, choose_scaling, quantize
+from .quantize import PixelFormat, Quantizer, Scaling, choose_scaling
 from .uids import UidSource
 from .volume import open_volume, value_range
 
@@ -137,13 +135,14 @@ def save_series(
     header = fill_series(template, values, fmt, volume.frames, metadata.decay_correction)
     encoder = SeriesEncoder(header, {s.tag for s in per_file_slots}, IMPLEMENTATION_VERSION)
     wants_extremes = bool({"SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"} & template.keywords)
-    stored = np.empty((volume.shape[1], volume.shape[0]), dtype=fmt.dtype)
+    quantize = Quantizer((volume.shape[1], volume.shape[0]), fmt)
+    stored = quantize.stored
     total = volume.frames * volume.slices
     names, worst = [], 0.0
     with atomic_folder(out_dir, options.overwrite) as work:
         for number, (frame, k, data) in enumerate(volume.planes()):
             scaling = scalings[number]
-            worst = max(worst, quantize(data, scaling, fmt, stored))
+            worst = max(worst, quantize(data, scaling))
             uid = uids.uid("instance", options.series_index, number)
             extremes = (int(stored.min()), int(stored.max())) if wants_extremes else (0, 0)
             plane = plane_values(ctx, timing, frame, k, scaling, extremes, uid)
