@@ -10,6 +10,8 @@ import numpy as np
 
 from ..errors import VinciError
 
+CHUNK_BYTES = 8 * 2**20
+
 
 @dataclass
 class Volume:
@@ -20,6 +22,7 @@ class Volume:
     shape: tuple[int, int, int, int]
     integral: bool
     source: str
+    itemsize: int
     nan_value: float | None = None
 
     @property
@@ -30,19 +33,24 @@ class Volume:
     def slices(self) -> int:
         return self.shape[2]
 
-    def slice(self, k: int, t: int = 0) -> np.ndarray:
-        """Slice k of frame t as a (rows=y, columns=x) array, NaN replaced when asked."""
-        index = (slice(None), slice(None), k) + ((t,) if len(self.dataobj.shape) == 4 else ())
-        data = np.asarray(self.dataobj[index]).T
-        if self.nan_value is not None and data.dtype.kind == "f":
-            data = np.where(np.isfinite(data), data, self.nan_value)
-        return data
-
     def planes(self) -> Iterator[tuple[int, int, np.ndarray]]:
-        """Every slice, frame-major: (frame, slice, data)."""
+        """Every slice, frame-major, as (frame, slice, rows=y by columns=x array); read a few
+        megabytes at a time (one read per slice costs more than the bytes), NaN replaced
+        when asked."""
+        plane_bytes = self.shape[0] * self.shape[1] * self.itemsize
+        step = max(1, CHUNK_BYTES // plane_bytes)
+        four_d = len(self.dataobj.shape) == 4
         for t in range(self.frames):
-            for k in range(self.slices):
-                yield t, k, self.slice(k, t)
+            for first in range(0, self.slices, step):
+                index = (slice(None), slice(None), slice(first, first + step))
+                chunk = np.asarray(self.dataobj[index + ((t,) if four_d else ())])
+                for j in range(chunk.shape[2]):
+                    yield t, first + j, self._replace_nan(chunk[:, :, j].T)
+
+    def _replace_nan(self, data: np.ndarray) -> np.ndarray:
+        if self.nan_value is not None and data.dtype.kind == "f":
+            return np.where(np.isfinite(data), data, self.nan_value)
+        return data
 
 
 def open_volume(path: str | Path, nan_value: float | None = None) -> Volume:
@@ -74,7 +82,8 @@ def open_volume(path: str | Path, nan_value: float | None = None) -> Volume:
     slope, intercept = getattr(image.dataobj, "slope", 1.0), getattr(image.dataobj, "inter", 0.0)
     integral = np.dtype(image.get_data_dtype()).kind in "iub" and _is_identity(slope, intercept)
     full = shape + (1,) * (4 - len(shape))
-    return Volume(dataobj, image.affine, full, integral, str(path), nan_value)
+    itemsize = np.dtype(image.get_data_dtype()).itemsize
+    return Volume(dataobj, image.affine, full, integral, str(path), itemsize, nan_value)
 
 
 def _load(nib, path: Path):
