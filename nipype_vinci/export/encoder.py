@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+from pydicom import config
 from pydicom.charset import convert_encodings
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -16,7 +17,8 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
 from pydicom.uid import ExplicitVRLittleEndian
 
-from ..template.model import PIXEL_DATA
+from ..template.model import PIXEL_DATA, Slot
+from .fill import checked_value
 from .uids import IMPLEMENTATION_CLASS_UID
 
 PREAMBLE = b"\x00" * 128 + b"DICM"
@@ -24,13 +26,13 @@ PREAMBLE = b"\x00" * 128 + b"DICM"
 
 _ASCII_VRS = frozenset(["UI", "IS", "DS", "CS", "SH", "LO", "TM", "DA", "AS"])
 _PACKED = {"US": "H", "SS": "h", "UL": "I", "SL": "i"}
+UNIQUE_PER_FILE = frozenset(["SOPINSTANCEUID", "INSTANCENUMBER", "IMAGEINDEX"])
 
 
-def _encode_simple(element: DataElement) -> bytes | None:
+def _encode_simple(tag: int, vr: str, value: object) -> bytes | None:
     """Explicit VR little endian bytes of a short ASCII or integer element, as pydicom
     writes them; None for anything else (pydicom then encodes it)."""
-    vr, value = element.VR, element.value
-    values = [] if value is None or value == "" else (list(value) if element.VM > 1 else [value])
+    values = [] if value is None or value == "" else value if isinstance(value, list) else [value]
     if vr in _PACKED:
         raw = struct.pack(f"<{len(values)}{_PACKED[vr]}", *values)
     elif vr in _ASCII_VRS:
@@ -42,9 +44,7 @@ def _encode_simple(element: DataElement) -> bytes | None:
             raw += b"\x00" if vr == "UI" else b" "
     else:
         return None
-    return (
-        struct.pack("<HH2sH", element.tag >> 16, element.tag & 0xFFFF, vr.encode(), len(raw)) + raw
-    )
+    return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr.encode(), len(raw)) + raw
 
 
 def _stream() -> DicomBytesIO:
@@ -55,16 +55,19 @@ def _stream() -> DicomBytesIO:
 
 
 class SeriesEncoder:
-    """The byte layout of one series: constant runs and the per-file tags between them."""
+    """The byte layout of one series: constant runs and the per-file slots between them."""
 
-    def __init__(self, header: Dataset, per_file_tags: set[int], implementation_version: str):
+    def __init__(self, header: Dataset, per_file: list[Slot], implementation_version: str):
         charset = header.get("SpecificCharacterSet", "ISO_IR 6") or "ISO_IR 6"
         self.encodings = convert_encodings([charset] if isinstance(charset, str) else charset)
+        self.per_file = per_file
+        self._encoded: dict[tuple, bytes] = {}
         self.meta = FileMetaDataset()
         self.meta.MediaStorageSOPClassUID = header.SOPClassUID
         self.meta.TransferSyntaxUID = ExplicitVRLittleEndian
         self.meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
         self.meta.ImplementationVersionName = implementation_version
+        per_file_tags = {slot.tag for slot in per_file}
         tags = sorted({int(e.tag) for e in header} | per_file_tags | {PIXEL_DATA})
         self.layout: list[bytes | int] = []
         run: list[DataElement] = []
@@ -90,32 +93,46 @@ class SeriesEncoder:
         stream = _stream()
         write_file_meta_info(stream, self.meta, enforce_standard=True)
         encoded = stream.getvalue()[12:]  # without the group length element
-        uid_element = self.element(self.meta["MediaStorageSOPInstanceUID"])
+        uid_element = self.element(0x00020003, "UI", "1.2")
         start = encoded.index(uid_element)
         return encoded[:start], encoded[start + len(uid_element) :]
 
     def file_meta(self, sop_instance_uid: str) -> bytes:
-        uid = self.element(DataElement(0x00020003, "UI", sop_instance_uid))
+        uid = self.element(0x00020003, "UI", sop_instance_uid)
         length = len(self.meta_before) + len(uid) + len(self.meta_after)
         group_length = struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, length)
         return PREAMBLE + group_length + self.meta_before + uid + self.meta_after
 
-    def element(self, element: DataElement) -> bytes:
-        fast = _encode_simple(element)
+    def element(self, tag: int, vr: str, value: object) -> bytes:
+        """The bytes of one element (values as pydicom's DataElement takes them)."""
+        fast = _encode_simple(tag, vr, value)
         if fast is not None:
             return fast
         stream = _stream()
+        element = DataElement(tag, vr, value, validation_mode=config.IGNORE)
         write_data_element(stream, element, self.encodings)
         return stream.getvalue()
 
-    def pieces(
-        self, sop_instance_uid: str, elements: dict[int, DataElement], pixels: np.ndarray
-    ) -> list[bytes | memoryview]:
-        """Every piece of one file, in order, ready for ``os.writev``."""
+    def _slot_bytes(self, slot: Slot, value: object) -> bytes:
+        """A per-file slot's bytes; values that recur (positions across frames, timing
+        within a frame, a global scaling) are checked and encoded once."""
+        if slot.keyword in UNIQUE_PER_FILE:
+            return self.element(slot.tag, slot.vr, checked_value(slot.keyword, slot.vr, value))
+        key = (slot.tag, tuple(value) if isinstance(value, list) else value)
+        encoded = self._encoded.get(key)
+        if encoded is None:
+            checked = checked_value(slot.keyword, slot.vr, value)
+            encoded = self._encoded[key] = self.element(slot.tag, slot.vr, checked)
+        return encoded
+
+    def pieces(self, values: dict[str, object], pixels: np.ndarray) -> list[bytes | memoryview]:
+        """Every piece of one file, in order, ready for ``os.writev``: ``values`` holds the
+        per-file keywords' values (SOPINSTANCEUID at least)."""
+        encoded = {slot.tag: self._slot_bytes(slot, values[slot.keyword]) for slot in self.per_file}
         vr = b"OB" if pixels.dtype.itemsize == 1 else b"OW"
         size = pixels.nbytes
         pixel_head = struct.pack("<HH2s2xI", 0x7FE0, 0x0010, vr, size + size % 2)
-        pieces: list[bytes | memoryview] = [self.file_meta(sop_instance_uid)]
+        pieces: list[bytes | memoryview] = [self.file_meta(values["SOPINSTANCEUID"])]
         for part in self.layout:
             if isinstance(part, bytes):
                 if part:
@@ -125,5 +142,5 @@ class SeriesEncoder:
                 if size % 2:
                     pieces.append(b"\x00")
             else:
-                pieces.append(self.element(elements[part]))
+                pieces.append(encoded[part])
         return pieces

@@ -119,36 +119,49 @@ def frame_timing(meta: Metadata, frames: int, needed: bool) -> list[tuple[float,
     return [(1000 * s + 500 * d, 1000 * d) for s, d in zip(starts, durations)]
 
 
-def plane_values(
-    ctx: SeriesContext,
-    timing: list[tuple[float, float]],
-    frame: int,
-    k: int,
-    scaling: Scaling,
-    stored_range: tuple[int, int],
-    uid: str,
-) -> dict[str, object]:
-    """Values of the keywords that change from file to file."""
-    index = frame * ctx.shape[2] + k + 1
+def slice_values(ctx: SeriesContext, k: int) -> dict[str, object]:
+    """Values of the keywords that depend only on where slice ``k`` lies."""
+    return {
+        "IMAGEPOSITIONPATIENT": _ds(ctx.geometry.position(k)),
+        "SLICELOCATION": _ds(ctx.geometry.location(k)),
+    }
+
+
+def frame_values(ctx: SeriesContext, timing: list[tuple[float, float]], frame: int) -> dict:
+    """Values of the keywords that depend only on the frame."""
     reference, duration = timing[frame]
     decay = ctx.metadata.decay_factors
     return {
-        "SOPINSTANCEUID": uid,
-        "INSTANCENUMBER": str(index),
-        "IMAGEINDEX": index,
-        "IMAGEPOSITIONPATIENT": _ds(ctx.geometry.position(k)),
-        "SLICELOCATION": _ds(ctx.geometry.location(k)),
-        "RESCALESLOPE": scaling.slope_text,
-        "RESCALEINTERCEPT": scaling.intercept_text,
-        "SMALLESTPIXELVALUE": stored_range[0],
-        "LARGESTPIXELVALUE": stored_range[1],
         "FRAMEREFERENCETIME": _ds(reference),
         "ACTUALFRAMEDURATION": str(round(duration)),
         "DECAYFACTOR": _ds(decay[frame] if decay and len(decay) > frame else 1.0),
     }
 
 
-def _checked(keyword: str, vr: str, value: object) -> object:
+def plane_values(
+    ctx: SeriesContext,
+    index: int,
+    uid: str,
+    scaling: Scaling,
+    stored_range: tuple[int, int],
+    pixel_bytes: int,
+) -> dict[str, object]:
+    """Values of the keywords that change from file to file (``index`` counts from 0,
+    frame-major)."""
+    return {
+        "SOPINSTANCEUID": uid,
+        "INSTANCENUMBER": str(index + 1),
+        "IMAGEINDEX": index + 1,
+        "RESCALESLOPE": scaling.slope_text,
+        "RESCALEINTERCEPT": scaling.intercept_text,
+        "SMALLESTPIXELVALUE": stored_range[0],
+        "LARGESTPIXELVALUE": stored_range[1],
+        "PIXELDATAGROUPLENGTH": 12 + pixel_bytes + pixel_bytes % 2,
+    }
+
+
+def checked_value(keyword: str, vr: str, value: object) -> object:
+    """``value`` when it is valid for ``vr`` by our strict rules; None for an empty value."""
     if value is None or value == "":
         return None
     values = value if isinstance(value, list) else [value]
@@ -164,7 +177,7 @@ def _checked(keyword: str, vr: str, value: object) -> object:
 def element_for(keyword: str, tag: int, vr: str, value: object) -> DataElement:
     """The element a keyword's value fills, checked against its VR first (strictly, by our
     rules: pydicom's own, laxer check would only repeat the work)."""
-    return DataElement(tag, vr, _checked(keyword, vr, value), validation_mode=config.IGNORE)
+    return DataElement(tag, vr, checked_value(keyword, vr, value), validation_mode=config.IGNORE)
 
 
 def fill_series(

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import VinciError
 from ..template.keywords import KEYWORDS
-from ..template.model import Template
+from ..template.model import Slot, Template
 from .encoder import SeriesEncoder
 from .fill import (
     IMPLEMENTATION_VERSION,
     SeriesContext,
-    element_for,
     fill_series,
     frame_timing,
+    frame_values,
     plane_values,
     series_values,
+    slice_values,
 )
 from .geometry import geometry_from_affine
 from .metadata import Metadata
@@ -30,6 +31,7 @@ from .volume import open_volume, value_range
 
 PET_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
 TIMING_KEYWORDS = {"FRAMEREFERENCETIME", "ACTUALFRAMEDURATION"}
+EXTREMES = frozenset(["SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"])
 SCALING_MODES = ("global", "per-slice")
 
 
@@ -91,17 +93,22 @@ def _scalings(volume, template: Template, mode: str) -> tuple[list[Scaling], Pix
     return [choose_scaling(lo, hi, fmt, **options)[0] for lo, hi in planes], fmt, (low, high)
 
 
-def _check_slots(template: Template) -> list:
-    per_file = [
-        s for s in template.slots if s.keyword in KEYWORDS and KEYWORDS[s.keyword].per_slice
-    ]
-    nested = [s for s in per_file if not s.top_level]
+def _per_file_slots(template: Template) -> list[Slot]:
+    """The slots filled file by file (never inside a sequence)."""
+    slots = [s for s in template.slots if s.keyword in KEYWORDS and KEYWORDS[s.keyword].per_slice]
+    nested = [s for s in slots if not s.top_level]
     if nested:
         raise VinciError(
             f"{template.source}:{nested[0].line}: keyword {nested[0].keyword} "
             "changes from file to file and cannot stand inside a sequence"
         )
-    return per_file
+    return slots
+
+
+def _in_stored_vr(slots: list[Slot], fmt: PixelFormat) -> list[Slot]:
+    """The slots with the stored-value extremes in the VR of the stored pixels."""
+    extremes_vr = "SS" if fmt.signed else "US"
+    return [replace(s, vr=extremes_vr) if s.keyword in EXTREMES else s for s in slots]
 
 
 def save_series(
@@ -114,7 +121,7 @@ def save_series(
     """Write ``in_file`` as a DICOM series in ``out_dir`` (made atomically)."""
     options = options or SaveOptions()
     started = time.perf_counter()
-    per_file_slots = _check_slots(template)
+    per_file_slots = _per_file_slots(template)
     volume = open_volume(in_file, options.nan_value)
     geometry = geometry_from_affine(volume.affine, str(in_file))
     scalings, fmt, window = _scalings(volume, template, options.scaling)
@@ -133,8 +140,10 @@ def save_series(
     timing = frame_timing(metadata, volume.frames, bool(TIMING_KEYWORDS & template.keywords))
     values = series_values(ctx)
     header = fill_series(template, values, fmt, volume.frames, metadata.decay_correction)
-    encoder = SeriesEncoder(header, {s.tag for s in per_file_slots}, IMPLEMENTATION_VERSION)
-    wants_extremes = bool({"SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"} & template.keywords)
+    encoder = SeriesEncoder(header, _in_stored_vr(per_file_slots, fmt), IMPLEMENTATION_VERSION)
+    wants_extremes = bool(EXTREMES & template.keywords)
+    by_slice = [slice_values(ctx, k) for k in range(volume.slices)]
+    by_frame = [frame_values(ctx, timing, t) for t in range(volume.frames)]
     quantize = Quantizer((volume.shape[1], volume.shape[0]), fmt)
     stored = quantize.stored
     total = volume.frames * volume.slices
@@ -145,11 +154,10 @@ def save_series(
             worst = max(worst, quantize(data, scaling))
             uid = uids.uid("instance", options.series_index, number)
             extremes = (int(stored.min()), int(stored.max())) if wants_extremes else (0, 0)
-            plane = plane_values(ctx, timing, frame, k, scaling, extremes, uid)
-            plane["PIXELDATAGROUPLENGTH"] = 12 + stored.nbytes + stored.nbytes % 2
-            elements = {s.tag: _plane_element(s, plane, fmt) for s in per_file_slots}
+            plane = plane_values(ctx, number, uid, scaling, extremes, stored.nbytes)
             names.append(file_name(number + 1, total))
-            write_pieces(work / names[-1], encoder.pieces(uid, elements, stored))
+            pieces = encoder.pieces({**by_slice[k], **by_frame[frame], **plane}, stored)
+            write_pieces(work / names[-1], pieces)
             if options.progress:
                 options.progress(number + 1, total)
     slopes = [s.slope for s in scalings]
@@ -172,10 +180,3 @@ def save_series(
         shape=list(volume.shape),
         seconds=round(time.perf_counter() - started, 3),
     )
-
-
-def _plane_element(slot, plane: dict, fmt: PixelFormat):
-    vr = slot.vr
-    if slot.keyword in ("SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"):
-        vr = "SS" if fmt.signed else "US"
-    return element_for(slot.keyword, slot.tag, vr, plane[slot.keyword])
