@@ -114,7 +114,8 @@ def _pattern_problem(vr: str, value: str) -> str | None:
 
 def _characters_problem(vr: str, value: str) -> str | None:
     allowed = _TEXT_CONTROLS if vr in LITERAL_BACKSLASH_VRS else {"\x1b"}
-    for char in value:
+    printable_ascii = value.isascii() and value.isprintable()  # the common case, at C speed
+    for char in "" if printable_ascii else value:
         if (ord(char) < 32 or ord(char) == 127) and char not in allowed:
             return f"{vr} value contains the control character {char!r}"
     if vr == "AE" and value.strip() == "" and value:
