@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
 
+from nipype_vinci.export import output
 from nipype_vinci.export.metadata import build_metadata
 from nipype_vinci.export.save import SaveOptions, save_series
 from nipype_vinci.template.library import load_template
@@ -110,3 +112,21 @@ def test_dynamic_pet_with_unequal_frames(tmp_path: Path) -> None:
     assert [int(d.ImageIndex) for d in datasets] == list(range(1, 36))
     rebuilt = nib.load(tmp_path / "n" / "rebuilt.nii")
     assert rebuilt.shape == (24, 20, 7, 5)
+
+
+def test_slow_disk_never_sees_a_reused_buffer(tmp_path: Path, monkeypatch) -> None:
+    """Files are written on a background thread; a plane's buffer is not refilled while the
+    file that holds it is still being written."""
+    real_write = output.write_pieces
+
+    def slow_write(path, pieces):
+        time.sleep(0.01)
+        real_write(path, pieces)
+
+    monkeypatch.setattr(output, "write_pieces", slow_write)
+    data = RNG.integers(-1024, 3071, (16, 12, 23)).astype(np.int16)
+    affine = np.diag([0.8, 0.8, 2.5, 1.0])
+    out, _ = _export(tmp_path, data, affine, CT)
+    facts = check_series(out, data, affine, tmp_path / "n")
+    stack = np.stack([d.pixel_array for d in facts["datasets"]], axis=-1).transpose(1, 0, 2)
+    assert np.array_equal(stack, data)

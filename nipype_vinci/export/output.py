@@ -8,7 +8,9 @@ import filecmp
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import VinciError
@@ -85,6 +87,33 @@ def write_pieces(path: Path, pieces: list) -> None:
                 data = data[os.write(fd, data) :]
     finally:
         os.close(fd)
+
+
+class BackgroundWriter:
+    """Writes files on one background thread while the caller prepares the next (the
+    system calls release the GIL); at most ``depth`` files in flight. Leaving the ``with``
+    block waits for every write, so a folder is never cleaned up under a running write."""
+
+    def __init__(self, depth: int = 4):
+        self.depth = depth
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dicom-writer")
+        self._pending: deque[Future] = deque()
+
+    def submit(self, path: Path, pieces: list) -> None:
+        """Queue one file; raises the error of an earlier write, if any."""
+        while len(self._pending) >= self.depth:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(write_pieces, path, pieces))
+
+    def __enter__(self) -> BackgroundWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def copy_series(series: str | Path, target: str | Path, overwrite: bool = False) -> Path:

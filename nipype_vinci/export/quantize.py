@@ -105,16 +105,23 @@ def choose_scaling(
 
 class Quantizer:
     """Stored integers of one plane after another, in buffers allocated once per series
-    (fresh large arrays per plane cost page faults that dwarf the arithmetic)."""
+    (fresh large arrays per plane cost page faults that dwarf the arithmetic). The stored
+    planes rotate through ``ring`` buffers, so the last ``ring - 1`` stay untouched while
+    they are being written."""
 
-    def __init__(self, shape: tuple[int, int], fmt: PixelFormat):
+    def __init__(self, shape: tuple[int, int], fmt: PixelFormat, ring: int = 1):
         self.fmt = fmt
-        self.stored = np.empty(shape, dtype=fmt.dtype)
+        self._ring = [np.empty(shape, dtype=fmt.dtype) for _ in range(ring)]
+        self._turn = 0
+        self.stored = self._ring[0]
         self._scaled = np.empty(shape)
         self._rounded = np.empty(shape)
 
     def __call__(self, values: np.ndarray, scaling: Scaling) -> float:
-        """Quantize ``values`` into ``self.stored``; returns the largest decoding error."""
+        """Quantize ``values`` into the next ``self.stored``; returns the largest decoding
+        error."""
+        self._turn = (self._turn + 1) % len(self._ring)
+        self.stored = self._ring[self._turn]
         if scaling.identity and values.dtype.kind in "iub":
             np.copyto(self.stored, values, casting="unsafe")  # exact: the caller checked the range
             return 0.0

@@ -24,7 +24,7 @@ from .fill import (
 )
 from .geometry import geometry_from_affine
 from .metadata import Metadata
-from .output import atomic_folder, file_name, write_pieces
+from .output import BackgroundWriter, atomic_folder, file_name
 from .quantize import PixelFormat, Quantizer, Scaling, choose_scaling
 from .uids import UidSource
 from .volume import open_volume, value_range
@@ -144,20 +144,20 @@ def save_series(
     wants_extremes = bool(EXTREMES & template.keywords)
     by_slice = [slice_values(ctx, k) for k in range(volume.slices)]
     by_frame = [frame_values(ctx, timing, t) for t in range(volume.frames)]
-    quantize = Quantizer((volume.shape[1], volume.shape[0]), fmt)
-    stored = quantize.stored
     total = volume.frames * volume.slices
     names, worst = [], 0.0
-    with atomic_folder(out_dir, options.overwrite) as work:
+    with atomic_folder(out_dir, options.overwrite) as work, BackgroundWriter() as writer:
+        quantize = Quantizer((volume.shape[1], volume.shape[0]), fmt, ring=writer.depth + 1)
         for number, (frame, k, data) in enumerate(volume.planes()):
             scaling = scalings[number]
             worst = max(worst, quantize(data, scaling))
+            stored = quantize.stored
             uid = uids.uid("instance", options.series_index, number)
             extremes = (int(stored.min()), int(stored.max())) if wants_extremes else (0, 0)
             plane = plane_values(ctx, number, uid, scaling, extremes, stored.nbytes)
             names.append(file_name(number + 1, total))
             pieces = encoder.pieces({**by_slice[k], **by_frame[frame], **plane}, stored)
-            write_pieces(work / names[-1], pieces)
+            writer.submit(work / names[-1], pieces)
             if options.progress:
                 options.progress(number + 1, total)
     slopes = [s.slope for s in scalings]
