@@ -163,12 +163,15 @@ def test_disk_full_mid_series_leaves_nothing(tmp_path: Path, monkeypatch, capsys
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nii"]
 
 
-def test_save_path_imports_no_nipype(tmp_path: Path) -> None:
+def test_save_path_imports_neither_nipype_nor_requests(tmp_path: Path) -> None:
     source = image(tmp_path / "a.nii", np.ones((4, 5, 3), np.int16))
     code = (
-        "import sys; from nipype_vinci.cli import main; "
-        f"main(['save', {source!r}, {str(tmp_path / 'out')!r}, '--template', "
-        "'ge-lightspeed16-ct']); print('nipype' in sys.modules)"
+        "import sys; from nipype_vinci.cli import run; "
+        f"sys.argv = ['nipype-vinci', 'save', {source!r}, {str(tmp_path / 'out')!r}, "
+        "'--template', 'ge-lightspeed16-ct']\n"
+        "try:\n    run()\nexcept SystemExit as exit:\n    status = exit.code\n"
+        "print(status, 'nipype' in sys.modules, sys.modules.get('requests') is not None)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "0 False False", result.stderr
+    assert len(list((tmp_path / "out").iterdir())) == 3

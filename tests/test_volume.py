@@ -16,9 +16,7 @@ def _expected(path: Path) -> list[tuple[int, int, np.ndarray]]:
     data = np.asanyarray(nib.load(path).dataobj)
     if data.ndim == 3:
         data = data[..., None]
-    return [
-        (t, k, data[:, :, k, t].T) for t in range(data.shape[3]) for k in range(data.shape[2])
-    ]
+    return [(t, k, data[:, :, k, t].T) for t in range(data.shape[3]) for k in range(data.shape[2])]
 
 
 @pytest.mark.parametrize("chunk_planes", [1, 2, 3, 100])
