@@ -8,8 +8,9 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from nipype_vinci.errors import VinciError
 from nipype_vinci.export import volume as volume_module
-from nipype_vinci.export.volume import open_volume
+from nipype_vinci.export.volume import open_volume, value_range
 
 
 def _expected(path: Path) -> list[tuple[int, int, np.ndarray]]:
@@ -54,3 +55,28 @@ def test_nan_replaced_plane_by_plane(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(volume_module, "CHUNK_BYTES", 2 * 3 * 2 * 4)
     planes = [p for _, _, p in open_volume(tmp_path / "nan.nii", nan_value=-1.0).planes()]
     assert planes[2][0, 1] == -1.0 and np.isfinite(np.stack(planes)).all()
+
+
+@pytest.mark.parametrize("chunk_planes", [1, 3, 100])
+def test_value_range_global_and_per_plane(tmp_path: Path, monkeypatch, chunk_planes) -> None:
+    data = (np.random.default_rng(2).random((4, 3, 5, 2)) * 50 - 20).astype(np.float32)
+    nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "r.nii")
+    monkeypatch.setattr(volume_module, "CHUNK_BYTES", chunk_planes * 4 * 3 * 4)
+    low, high, planes = value_range(open_volume(tmp_path / "r.nii"), per_slice=True)
+    assert (low, high) == (float(data.min()), float(data.max()))
+    expected = [
+        (float(data[:, :, k, t].min()), float(data[:, :, k, t].max()))
+        for t in range(2)
+        for k in range(5)
+    ]
+    assert planes == expected
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_value_range_names_the_slice_with_nan_or_inf(tmp_path: Path, monkeypatch, bad) -> None:
+    data = np.ones((4, 3, 5, 2), np.float32)
+    data[2, 1, 3, 1] = bad
+    nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "n.nii")
+    monkeypatch.setattr(volume_module, "CHUNK_BYTES", 2 * 4 * 3 * 4)
+    with pytest.raises(VinciError, match="slice 3 of frame 1 holds NaN or infinite"):
+        value_range(open_volume(tmp_path / "n.nii"), per_slice=False)

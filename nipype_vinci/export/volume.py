@@ -33,9 +33,9 @@ class Volume:
     def slices(self) -> int:
         return self.shape[2]
 
-    def planes(self) -> Iterator[tuple[int, int, np.ndarray]]:
-        """Every slice, frame-major, as (frame, slice, rows=y by columns=x array); read a few
-        megabytes at a time (one read per slice costs more than the bytes), NaN replaced
+    def chunks(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        """Runs of slices, frame-major, as (frame, first slice, x by y by n array), a few
+        megabytes at a time (one read per slice costs more than the bytes); NaN replaced
         when asked."""
         plane_bytes = self.shape[0] * self.shape[1] * self.itemsize
         step = max(1, CHUNK_BYTES // plane_bytes)
@@ -44,13 +44,15 @@ class Volume:
             for first in range(0, self.slices, step):
                 index = (slice(None), slice(None), slice(first, first + step))
                 chunk = np.asarray(self.dataobj[index + ((t,) if four_d else ())])
-                for j in range(chunk.shape[2]):
-                    yield t, first + j, self._replace_nan(chunk[:, :, j].T)
+                if self.nan_value is not None and chunk.dtype.kind == "f":
+                    chunk = np.where(np.isfinite(chunk), chunk, self.nan_value)
+                yield t, first, chunk
 
-    def _replace_nan(self, data: np.ndarray) -> np.ndarray:
-        if self.nan_value is not None and data.dtype.kind == "f":
-            return np.where(np.isfinite(data), data, self.nan_value)
-        return data
+    def planes(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        """Every slice, frame-major, as (frame, slice, rows=y by columns=x array)."""
+        for t, first, chunk in self.chunks():
+            for j in range(chunk.shape[2]):
+                yield t, first + j, chunk[:, :, j].T
 
 
 def open_volume(path: str | Path, nan_value: float | None = None) -> Volume:
@@ -115,15 +117,16 @@ class _Squeezed:
 def value_range(volume: Volume, per_slice: bool) -> tuple[float, float, list[tuple[float, float]]]:
     """Global (low, high) and, when asked, each plane's, frame-major; NaN/Inf refused."""
     low, high = np.inf, -np.inf
-    planes = []
-    for t, k, data in volume.planes():
-        if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+    planes: list[tuple[float, float]] = []
+    for t, first, chunk in volume.chunks():
+        lows, highs = chunk.min(axis=(0, 1)), chunk.max(axis=(0, 1))  # NaN and Inf show here
+        finite = np.isfinite(lows) & np.isfinite(highs)
+        if not finite.all():
             raise VinciError(
-                f"{volume.source}: slice {k} of frame {t} holds NaN or infinite voxels; "
-                "replace them first or pass --nan-value V"
+                f"{volume.source}: slice {first + int(np.argmin(finite))} of frame {t} holds "
+                "NaN or infinite voxels; replace them first or pass --nan-value V"
             )
-        plane = (float(data.min()), float(data.max()))
-        low, high = min(low, plane[0]), max(high, plane[1])
+        low, high = min(low, float(lows.min())), max(high, float(highs.max()))
         if per_slice:
-            planes.append(plane)
+            planes += [(float(a), float(b)) for a, b in zip(lows, highs)]
     return low, high, planes
