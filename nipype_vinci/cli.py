@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -162,18 +163,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _skip_requests(argv: Sequence[str]) -> None:
-    """Keep ``requests`` out of an offline command's process: pydicom imports it only to
-    download its own test files (0.14 s of each start, a tenth of a small export) and falls
-    back to urllib without it. ``bids`` runs Nipype, which may use it."""
-    if argv[:1] != ["bids"]:
-        sys.modules.setdefault("requests", None)  # None: "import requests" fails at once
+def _offline(argv: Sequence[str]) -> bool:
+    """Whether the command runs without Nipype (every command but ``bids``)."""
+    return argv[:1] != ["bids"]
 
 
 def run() -> None:
-    """The console script: ``main`` as its own process."""
-    _skip_requests(sys.argv[1:])
-    sys.exit(main())
+    """The console script: ``main`` as its own process.
+
+    An offline command keeps ``requests`` out (pydicom imports it only to download its own
+    test files, 0.14 s of each start, and falls back to urllib without it) and, its files
+    closed and its output flushed, ends without tearing down the imported modules (another
+    0.1 s, a tenth of a small export). ``bids`` runs Nipype and ends normally.
+    """
+    offline = _offline(sys.argv[1:])
+    if offline:
+        sys.modules.setdefault("requests", None)  # None: "import requests" fails at once
+    status = main()
+    if not offline:
+        sys.exit(status)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -166,11 +166,11 @@ def test_disk_full_mid_series_leaves_nothing(tmp_path: Path, monkeypatch, capsys
 def test_save_path_imports_neither_nipype_nor_requests(tmp_path: Path) -> None:
     source = image(tmp_path / "a.nii", np.ones((4, 5, 3), np.int16))
     code = (
-        "import sys; from nipype_vinci.cli import run; "
+        "import os, sys; from nipype_vinci.cli import run; "
         f"sys.argv = ['nipype-vinci', 'save', {source!r}, {str(tmp_path / 'out')!r}, "
-        "'--template', 'ge-lightspeed16-ct']\n"
-        "try:\n    run()\nexcept SystemExit as exit:\n    status = exit.code\n"
-        "print(status, 'nipype' in sys.modules, sys.modules.get('requests') is not None)"
+        "'--template', 'ge-lightspeed16-ct']; "
+        "os._exit = lambda status: print("
+        "status, 'nipype' in sys.modules, sys.modules.get('requests') is not None); run()"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "0 False False", result.stderr
