@@ -17,9 +17,10 @@ from nipype_vinci.template.library import BUNDLED, load_template
 TEMPLATES = sorted(p.stem for p in BUNDLED.glob("*.dump"))
 
 
+@pytest.mark.parametrize("scaling", ["per-slice", "global"])
 @pytest.mark.parametrize("frames", [1, 3])
 @pytest.mark.parametrize("name", TEMPLATES)
-def test_bytes_equal_dcmwrite(name: str, frames: int, tmp_path: Path) -> None:
+def test_bytes_equal_dcmwrite(name: str, frames: int, scaling: str, tmp_path: Path) -> None:
     data = (np.random.default_rng(3).random((13, 11, 5, frames)) * 900 - 50).astype(np.float32)
     nib.save(nib.Nifti1Image(data, np.diag([1.0, 2.0, 3.0, 1.0])), tmp_path / "in.nii")
     meta = build_metadata(
@@ -34,7 +35,7 @@ def test_bytes_equal_dcmwrite(name: str, frames: int, tmp_path: Path) -> None:
         tmp_path / "out",
         load_template(name),
         meta,
-        SaveOptions(scaling="per-slice"),
+        SaveOptions(scaling=scaling),
     )
     files = sorted((tmp_path / "out").glob("*.dcm"))
     assert len(files) == 5 * frames
