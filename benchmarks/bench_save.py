@@ -1,13 +1,15 @@
 """Benchmark `nipype-vinci save` against the plain-numpy floor and peers, interleaved, one run.
 
     python benchmarks/bench_save.py [--cases pet ct dynamic ct1200] [--runs 3] [--work DIR]
+                                    [--with-dump2dcm]
 
 Makes the inputs (uncompressed NIfTI), then for each case runs, in turn and in fresh output
 folders: `nipype-vinci save`, the plain-numpy floor (benchmarks/floor_write.py: read slice by
 slice, write the same bytes, one file a slice) and, when installed, SimpleITK's per-slice
-writer and nifti2dicom. Each run is a whole process; wall time and peak RSS come from the
-operating system (GNU time). Prints the console script's import time, then median wall time,
-files/s, MB/s, peak RSS and the ratios.
+writer, nifti2dicom and (with --with-dump2dcm) DCMTK's dump2dcm, one process a slice. Each
+run is a whole process; wall time and peak RSS come from the operating system (GNU time).
+Prints the console script's import time, then median wall time, files/s, MB/s, peak RSS and
+the ratios.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def write_input(case: str, path: Path) -> None:
     nib.save(nib.Nifti1Image(data, np.diag([0.8, 0.8, 1.25, 1.0])), path)
 
 
-def commands(case: str, source: Path) -> dict[str, list[str]]:
+def commands(case: str, source: Path, with_dump2dcm: bool) -> dict[str, list[str]]:
     shape, _, template = CASES[case]
     frames = shape[3] if len(shape) == 4 else 1
     save = [
@@ -79,6 +81,8 @@ def commands(case: str, source: Path) -> dict[str, list[str]]:
         found["simpleitk"] = [sys.executable, str(HERE / "sitk_write.py"), str(source), "{out}"]
     if shutil.which("nifti2dicom"):
         found["nifti2dicom"] = ["nifti2dicom", "-i", str(source), "-o", "{out}", "-y"]
+    if with_dump2dcm and shutil.which("dump2dcm"):
+        found["dump2dcm"] = [sys.executable, str(HERE / "dump2dcm_write.py"), str(source), "{out}"]
     return found
 
 
@@ -139,6 +143,11 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, help="folder for inputs and outputs (kept)")
+    parser.add_argument(
+        "--with-dump2dcm",
+        action="store_true",
+        help="also run DCMTK's dump2dcm, one process a slice (slow: minutes a case)",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="nipype-vinci-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -155,7 +164,7 @@ def main() -> None:
         shape = CASES[case][0]
         files = int(np.prod(shape[2:]))
         megabytes = int(np.prod(shape)) * 2 / 1e6
-        tools = commands(case, source)
+        tools = commands(case, source, args.with_dump2dcm)
         walls: dict[str, list[float]] = {t: [] for t in tools}
         rss: dict[str, float] = dict.fromkeys(tools, 0.0)
         for run in range(args.runs):
