@@ -5,8 +5,7 @@ import os
 import subprocess
 import sys
 
-import nibabel as nib
-import numpy as np
+from slices import slices
 
 HEADER = """(0008,0016) UI =SecondaryCaptureImageStorage
 (0008,0018) UI [1.2.826.0.1.3680043.2.1125.1.{number}]
@@ -28,22 +27,15 @@ HEADER = """(0008,0016) UI =SecondaryCaptureImageStorage
 
 source, folder = sys.argv[1], sys.argv[2]
 os.makedirs(folder)
-image = nib.load(source, mmap=False)
-shape = image.shape
-frames = shape[3] if len(shape) == 4 else 1
-number = 0
-for t in range(frames):
-    for k in range(shape[2]):
-        index = (slice(None), slice(None), k) + ((t,) if frames > 1 else ())
-        number += 1
-        stem = os.path.join(folder, f"{number:05d}")
-        np.asarray(image.dataobj[index]).T.astype("<i2").tofile(stem + ".raw")
-        with open(stem + ".dump", "w") as dump:
-            dump.write(
-                HEADER.format(
-                    number=number, k=k, rows=shape[1], columns=shape[0], raw=stem + ".raw"
-                )
+for number, k, plane in slices(source):
+    stem = os.path.join(folder, f"{number:05d}")
+    plane.astype("<i2").tofile(stem + ".raw")
+    with open(stem + ".dump", "w") as dump:
+        dump.write(
+            HEADER.format(
+                number=number, k=k, rows=plane.shape[0], columns=plane.shape[1], raw=stem + ".raw"
             )
-        subprocess.run(["dump2dcm", "-q", stem + ".dump", stem + ".dcm"], check=True)
-        os.remove(stem + ".raw")
-        os.remove(stem + ".dump")
+        )
+    subprocess.run(["dump2dcm", "-q", stem + ".dump", stem + ".dcm"], check=True)
+    os.remove(stem + ".raw")
+    os.remove(stem + ".dump")
