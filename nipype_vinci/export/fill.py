@@ -127,7 +127,9 @@ def slice_values(ctx: SeriesContext, k: int) -> dict[str, object]:
     }
 
 
-def frame_values(ctx: SeriesContext, timing: list[tuple[float, float]], frame: int) -> dict:
+def frame_values(
+    ctx: SeriesContext, timing: list[tuple[float, float]], frame: int
+) -> dict[str, object]:
     """Values of the keywords that depend only on the frame."""
     reference, duration = timing[frame]
     decay = ctx.metadata.decay_factors

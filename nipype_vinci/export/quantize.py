@@ -133,4 +133,4 @@ class Quantizer:
         np.copyto(self.stored, rounded, casting="unsafe")
         rounded -= scaled
         np.abs(rounded, out=rounded)
-        return float(rounded.max()) * scaling.slope if rounded.size else 0.0
+        return float(rounded.max()) * scaling.slope
