@@ -1,19 +1,15 @@
-"""The ``nipype-vinci`` command: templates, dumps, and the DICOM export itself."""
+"""The template commands: make-template, templates, check-template, dump."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import VinciError
-
-PROG = "nipype-vinci"
+from ..errors import VinciError
+from .common import AddCommand, add_template_dirs
 
 
 def _read_scan(path: str):
@@ -40,8 +36,8 @@ def _write_new(path: Path, data: bytes, overwrite: bool) -> None:
 
 
 def cmd_make_template(args: argparse.Namespace) -> None:
-    from .template import dump_template, parse_template
-    from .template.make import make_template
+    from ..template import dump_template, parse_template
+    from ..template.make import make_template
 
     scan = _read_scan(args.scan)
     name = args.name or Path(args.output).stem
@@ -59,7 +55,7 @@ def cmd_make_template(args: argparse.Namespace) -> None:
 
 
 def cmd_templates(args: argparse.Namespace) -> None:
-    from .template.library import find_template, list_templates
+    from ..template.library import find_template, list_templates
 
     if args.action == "show":
         if not args.name:
@@ -78,7 +74,7 @@ def cmd_templates(args: argparse.Namespace) -> None:
 
 
 def cmd_check_template(args: argparse.Namespace) -> None:
-    from .template.library import load_template
+    from ..template.library import load_template
 
     template = load_template(args.template, args.template_dir)
     print(
@@ -88,30 +84,13 @@ def cmd_check_template(args: argparse.Namespace) -> None:
 
 
 def cmd_dump(args: argparse.Namespace) -> None:
-    from .template import dump_dataset
+    from ..template import dump_dataset
 
     sys.stdout.buffer.write(dump_dataset(_read_scan(args.scan)))
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, handler: Callable, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(handler=handler)
-        return sub
-
-    def template_dirs(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--template-dir",
-            action="append",
-            metavar="DIR",
-            help="a folder of .dump templates searched before the bundled ones "
-            "(repeatable; also $NIPYPE_VINCI_TEMPLATE_PATH)",
-        )
-
+def register(command: AddCommand) -> None:
+    """Add the template commands."""
     sub = command(
         "make-template", cmd_make_template, "make a de-identified template from a real DICOM file"
     )
@@ -131,61 +110,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     sub.add_argument("name", nargs="?", metavar="NAME")
     sub.add_argument("--json", action="store_true", help="machine-readable list")
-    template_dirs(sub)
+    add_template_dirs(sub)
 
     sub = command("check-template", cmd_check_template, "validate a template, every problem")
     sub.add_argument("template", metavar="FILE|NAME")
-    template_dirs(sub)
+    add_template_dirs(sub)
 
     sub = command("dump", cmd_dump, "print our dcmdump-format dump of a DICOM file")
     sub.add_argument("scan", metavar="SCAN.dcm")
-
-    from .bids_cli import add_bids_command
-    from .export.cli_save import add_save_commands
-
-    add_save_commands(command, template_dirs)
-    add_bids_command(command, template_dirs)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; user mistakes print one line each and exit 2."""
-    args = _parser().parse_args(argv)
-    try:
-        args.handler(args)
-    except VinciError as exc:
-        for problem in exc.problems:
-            print(f"{PROG}: error: {problem}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing was left behind", file=sys.stderr)
-        return 130
-    return 0
-
-
-def _offline(argv: Sequence[str]) -> bool:
-    """Whether the command runs without Nipype (every command but ``bids``)."""
-    return argv[:1] != ["bids"]
-
-
-def run() -> None:
-    """The console script: ``main`` as its own process.
-
-    An offline command keeps ``requests`` out (pydicom imports it only to download its own
-    test files, 0.14 s of each start, and falls back to urllib without it) and, its files
-    closed and its output flushed, ends without tearing down the imported modules (another
-    0.1 s, a tenth of a small export). ``bids`` runs Nipype and ends normally.
-    """
-    offline = _offline(sys.argv[1:])
-    if offline:
-        sys.modules.setdefault("requests", None)  # None: "import requests" fails at once
-    status = main()
-    if not offline:
-        sys.exit(status)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
-
-
-if __name__ == "__main__":
-    run()

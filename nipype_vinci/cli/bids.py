@@ -8,7 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import VinciError
+from ..errors import VinciError
+from .common import AddCommand, add_template_dirs
 
 
 def _plugin(args: argparse.Namespace) -> tuple[str, dict]:
@@ -59,7 +60,8 @@ def cmd_bids(args: argparse.Namespace) -> None:
     print(f"{count} series exported to {output} (not for diagnostic use)")
 
 
-def add_bids_command(command, template_dirs) -> None:
+def register(command: AddCommand) -> None:
+    """Add the ``bids`` command."""
     sub = command("bids", cmd_bids, "export a BIDS dataset's images as DICOM series")
     sub.add_argument("bids_dir", metavar="BIDS_DIR")
     sub.add_argument("output_dir", metavar="OUTPUT_DIR")
@@ -80,4 +82,4 @@ def add_bids_command(command, template_dirs) -> None:
         metavar="WORKDIR",
         help="Nipype working folder (kept: a rerun reuses its cache)",
     )
-    template_dirs(sub)
+    add_template_dirs(sub)

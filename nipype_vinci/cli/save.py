@@ -7,8 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from .metadata import CHECKS, FIELD_HELP, metadata_from
-from .save import SCALING_MODES, SaveOptions, save_series
+from ..export.metadata import CHECKS, FIELD_HELP, metadata_from
+from ..export.save import SCALING_MODES, SaveOptions, save_series
+from .common import AddCommand, add_template_dirs
 
 DEMO_METADATA = {
     "patient_name": "VINCI^PHANTOM",
@@ -71,10 +72,10 @@ def cmd_save(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     import nibabel as nib
 
+    from ..demo import phantom_affine, phantom_volume
+    from ..export.metadata import build_metadata
+    from ..export.output import atomic_folder
     from ..template.library import load_template
-    from .demo import phantom_affine, phantom_volume
-    from .metadata import build_metadata
-    from .output import atomic_folder
 
     template = load_template(args.template, args.template_dir)
     with atomic_folder(args.output, args.overwrite) as work:
@@ -118,7 +119,7 @@ def _common(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--json", action="store_true", help="print a machine-readable report")
 
 
-def add_save_commands(command, template_dirs) -> None:
+def register(command: AddCommand) -> None:
     """Add ``save`` and ``demo`` to the command line."""
     sub = command("save", cmd_save, "write an image (3D/4D) as a DICOM series")
     sub.add_argument("input", metavar="IN", help="image file nibabel reads")
@@ -132,10 +133,10 @@ def add_save_commands(command, template_dirs) -> None:
             "--" + name.replace("_", "-"), dest=name, metavar="VALUE", help=FIELD_HELP.get(name)
         )
     _common(sub)
-    template_dirs(sub)
+    add_template_dirs(sub)
 
     sub = command("demo", cmd_demo, "export a built-in synthetic PET phantom (no input needed)")
     sub.add_argument("output", metavar="OUT_DIR", help="folder to create: phantom + dicom/")
     sub.add_argument("--template", default="ge-discovery-st-pet", metavar="NAME|FILE")
     _common(sub)
-    template_dirs(sub)
+    add_template_dirs(sub)

@@ -1,0 +1,69 @@
+"""The ``nipype-vinci`` command: one module per command group, assembled here."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from .. import __version__
+from ..errors import VinciError
+
+PROG = "nipype-vinci"
+COMMAND_GROUPS = ("templates", "save", "bids")  # modules of this package, imported on use
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    for group in COMMAND_GROUPS:
+        importlib.import_module(f"{__name__}.{group}").register(command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; user mistakes print one line each and exit 2."""
+    args = _parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except VinciError as exc:
+        for problem in exc.problems:
+            print(f"{PROG}: error: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing was left behind", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _offline(argv: Sequence[str]) -> bool:
+    """Whether the command runs without Nipype (every command but ``bids``)."""
+    return argv[:1] != ["bids"]
+
+
+def run() -> None:
+    """The console script: ``main`` as its own process.
+
+    An offline command keeps ``requests`` out (pydicom imports it only to download its own
+    test files, 0.14 s of each start, and falls back to urllib without it) and, its files
+    closed and its output flushed, ends without tearing down the imported modules (another
+    0.1 s, a tenth of a small export). ``bids`` runs Nipype and ends normally.
+    """
+    offline = _offline(sys.argv[1:])
+    if offline:
+        sys.modules.setdefault("requests", None)  # None: "import requests" fails at once
+    status = main()
+    if not offline:
+        sys.exit(status)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
