@@ -5,25 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 
+from ..dicomio import read_dicom
 from ..errors import VinciError
 from .common import AddCommand, add_template_dirs
-
-
-def _read_scan(path: str):
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return pydicom.dcmread(path)
-    except FileNotFoundError:
-        raise VinciError(f"{path}: no such file; give a DICOM file") from None
-    except (InvalidDicomError, OSError, ValueError) as exc:
-        raise VinciError(f"{path}: not a readable DICOM file ({exc})") from None
 
 
 def _write_new(path: Path, data: bytes, overwrite: bool) -> None:
@@ -39,7 +25,7 @@ def cmd_make_template(args: argparse.Namespace) -> None:
     from ..template import dump_template, parse_template
     from ..template.make import make_template
 
-    scan = _read_scan(args.scan)
+    scan = read_dicom(args.scan)
     name = args.name or Path(args.output).stem
     template = make_template(
         scan,
@@ -86,7 +72,7 @@ def cmd_check_template(args: argparse.Namespace) -> None:
 def cmd_dump(args: argparse.Namespace) -> None:
     from ..template import dump_dataset
 
-    sys.stdout.buffer.write(dump_dataset(_read_scan(args.scan)))
+    sys.stdout.buffer.write(dump_dataset(read_dicom(args.scan)))
 
 
 def register(command: AddCommand) -> None:

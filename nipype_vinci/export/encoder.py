@@ -18,7 +18,7 @@ from pydicom.filewriter import write_data_element, write_dataset, write_file_met
 from pydicom.uid import ExplicitVRLittleEndian
 
 from ..template.model import PIXEL_DATA, Slot
-from .fill import checked_value
+from ..template.values import checked_value
 from .uids import IMPLEMENTATION_CLASS_UID
 
 PREAMBLE = b"\x00" * 128 + b"DICM"

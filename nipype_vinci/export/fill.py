@@ -15,7 +15,7 @@ from .. import __version__
 from ..errors import VinciError
 from ..template.keywords import KEYWORDS, PIXEL_KEYWORD
 from ..template.model import Template, container
-from ..template.values import NUMBER_VRS, numbers_problem, strings_problem
+from ..template.values import checked_value
 from .geometry import Geometry
 from .metadata import Metadata
 from .quantize import PixelFormat, Scaling, ds_text
@@ -160,20 +160,6 @@ def plane_values(
         "LARGESTPIXELVALUE": stored_range[1],
         "PIXELDATAGROUPLENGTH": 12 + pixel_bytes + pixel_bytes % 2,
     }
-
-
-def checked_value(keyword: str, vr: str, value: object) -> object:
-    """``value`` when it is valid for ``vr`` by our strict rules; None for an empty value."""
-    if value is None or value == "":
-        return None
-    values = value if isinstance(value, list) else [value]
-    if vr in NUMBER_VRS:
-        problem = numbers_problem(vr, values)
-    else:
-        problem = strings_problem(vr, [str(v) for v in values])
-    if problem:
-        raise VinciError(f"keyword {keyword}: {problem}; change the value given for it")
-    return value
 
 
 def element_for(keyword: str, tag: int, vr: str, value: object) -> DataElement:

@@ -25,6 +25,7 @@ from nipype.interfaces.base import (
     traits,
 )
 
+from ..dicomio import read_dicom
 from ..errors import VinciError
 from ..export.metadata import CHECKS, FIELD_HELP, metadata_from
 from ..export.output import copy_series, same_series
@@ -122,9 +123,7 @@ class SelectTemplate(SimpleInterface):
         return runtime
 
     def _from_reference(self, cwd: Path, dirs: list[str]) -> Path:
-        import pydicom
-
-        scan = pydicom.dcmread(self.inputs.reference_dicom)
+        scan = read_dicom(self.inputs.reference_dicom)
         try:
             return Path(
                 select_template(
@@ -165,11 +164,9 @@ class MakeTemplate(SimpleInterface):
     output_spec = _MakeTemplateOutputSpec
 
     def _run_interface(self, runtime):
-        import pydicom
-
         inputs = self.inputs
         template = make_template(
-            pydicom.dcmread(inputs.in_file),
+            read_dicom(inputs.in_file),
             inputs.template_name,
             keep_private=inputs.keep_private,
             source=inputs.source or Path(inputs.in_file).name,

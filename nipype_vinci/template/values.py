@@ -11,6 +11,8 @@ import re
 import struct
 from collections.abc import Sequence
 
+from ..errors import VinciError
+
 STRING_VRS = frozenset(
     [
         "AE",
@@ -178,3 +180,17 @@ def numbers_problem(vr: str, numbers: Sequence[float]) -> str | None:
         if number != int(number) or not low <= number <= high:
             return f"{number} is out of the {vr} range {low}..{high}"
     return None
+
+
+def checked_value(keyword: str, vr: str, value: object) -> object:
+    """``value`` when it is valid for ``vr`` by our strict rules; None for an empty value."""
+    if value is None or value == "":
+        return None
+    values = value if isinstance(value, list) else [value]
+    if vr in NUMBER_VRS:
+        problem = numbers_problem(vr, values)
+    else:
+        problem = strings_problem(vr, [str(v) for v in values])
+    if problem:
+        raise VinciError(f"keyword {keyword}: {problem}; change the value given for it")
+    return value
