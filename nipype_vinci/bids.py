@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from .errors import VinciError
-from .export.metadata import bids_values
+from .sidecar import field_values
 
 IMAGE_SUFFIXES = (".nii.gz", ".nii")
 PET_REQUIRED = (
@@ -115,7 +115,8 @@ def image_metadata(image: Path, root: Path) -> tuple[dict[str, object], dict[str
                 f"{where}: PET sidecar lacks {', '.join(missing)} (BIDS PET "
                 "requires them); add them to the sidecar"
             )
-    values = bids_values(merged, where)
+    found = field_values(merged, where, strict=False)
+    values = dict(found.values)
     values.update(participant_values(root, entities.get("sub", "")))
     values.update(scan_values(image, root, entities))
     values["patient_id"] = f"sub-{entities.get('sub', '')}"

@@ -3,7 +3,10 @@ from nipype_vinci.interfaces import SaveDicom
 
 
 def test_SaveDicom_inputs():
-    expected = {   'decay_correction': {},
+    expected = {   'accession_number': {},
+        'acquisition_date': {},
+        'acquisition_time': {},
+        'decay_correction': {},
         'decay_factors': {},
         'frame_durations': {},
         'frame_times': {},
@@ -18,11 +21,13 @@ def test_SaveDicom_inputs():
         'patient_id': {},
         'patient_name': {},
         'patient_sex': {},
+        'patient_size': {},
         'patient_weight': {},
         'positron_fraction': {},
         'protocol_name': {},
         'radiopharmaceutical': {},
-        'scaling': {'usedefault': True},
+        'referring_physician_name': {},
+        'scaling': {},
         'series_description': {},
         'series_index': {'usedefault': True},
         'series_number': {},
@@ -32,6 +37,7 @@ def test_SaveDicom_inputs():
         'study_instance_uid': {},
         'study_time': {},
         'template_file': {'mandatory': True},
+        'transfer_syntax': {},
         'uid_seed': {},
         'units': {}}
     spec = SaveDicom.input_spec()

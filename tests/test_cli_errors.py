@@ -105,7 +105,7 @@ CASES = {
     ),
     "4D without frame times": (
         lambda t: _save(t, np.ones((4, 5, 3, 2), np.float32), template="ge-discovery-st-pet"),
-        "--frame-times",
+        "--frame-durations",
     ),
 }
 

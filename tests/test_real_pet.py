@@ -28,7 +28,7 @@ def test_real_pet_series_round_trip(samples: Path, tmp_path: Path, scaling: str)
         capture_output=True,
     )
     image = converted / "pet.nii"
-    metadata = metadata_from({}, str(converted / "pet.json"))  # dcm2niix's BIDS sidecar
+    metadata, _ = metadata_from({}, str(converted / "pet.json"))  # dcm2niix's BIDS sidecar
     out = tmp_path / "series"
     report = save_series(
         image, out, load_template("ge-discovery-st-pet"), metadata, SaveOptions(scaling=scaling)

@@ -60,7 +60,7 @@ def test_json_report_and_metadata_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert len(report["files"]) == 5 and report["scaling_mode"] == "global"
+    assert len(report["files"]) == 5 and report["scaling_mode"] == "per-slice"  # PET default
     assert report["max_quantization_error"] <= report["slope_max"] / 2
     first = pydicom.dcmread(tmp_path / "out" / report["files"][0])
     pharm = first.RadiopharmaceuticalInformationSequence[0]

@@ -77,7 +77,7 @@ def test_make_template_cli_makes_a_checked_template(tmp_path: Path, samples: Pat
     )
     assert result.returncode == 0, result.stderr
     template = read_template(out)
-    assert template.info["name"] == "my-ct" and template.info["modality"] == "CT"
+    assert template.info.name == "my-ct" and template.info.modality == "CT"
     assert {"PATIENTNAME", "IMAGEPOSITIONPATIENT", "RESCALESLOPE", "MEMORYBASED"} <= (
         template.keywords
     )

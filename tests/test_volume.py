@@ -62,7 +62,7 @@ def test_value_range_global_and_per_plane(tmp_path: Path, monkeypatch, chunk_pla
     data = (np.random.default_rng(2).random((4, 3, 5, 2)) * 50 - 20).astype(np.float32)
     nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "r.nii")
     monkeypatch.setattr(volume_module, "CHUNK_BYTES", chunk_planes * 4 * 3 * 4)
-    low, high, planes = value_range(open_volume(tmp_path / "r.nii"), per_slice=True)
+    low, high, planes = value_range(open_volume(tmp_path / "r.nii"))
     assert (low, high) == (float(data.min()), float(data.max()))
     expected = [
         (float(data[:, :, k, t].min()), float(data[:, :, k, t].max()))
@@ -79,4 +79,4 @@ def test_value_range_names_the_slice_with_nan_or_inf(tmp_path: Path, monkeypatch
     nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "n.nii")
     monkeypatch.setattr(volume_module, "CHUNK_BYTES", 2 * 4 * 3 * 4)
     with pytest.raises(VinciError, match="slice 3 of frame 1 holds NaN or infinite"):
-        value_range(open_volume(tmp_path / "n.nii"), per_slice=False)
+        value_range(open_volume(tmp_path / "n.nii"))

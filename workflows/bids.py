@@ -121,7 +121,7 @@ def init_bids_export_wf(
         values, query = image_metadata(image, root)
         values["series_number"] = counters[visit]
         values["study_instance_uid"] = derived_uid("bids-study", root.resolve().name, *visit)
-        build_metadata(values, str(image))  # fail now, naming the file and field
+        build_metadata(values, lambda name, image=image: f"{image}: {name}")  # fail now
         template_file = _template(query, template, template_dirs)
         branch = init_dicom_export_wf(
             output_dir=output_dir,
@@ -132,8 +132,6 @@ def init_bids_export_wf(
         branch.inputs.inputnode.in_file = str(image)
         branch.inputs.inputnode.out_name = relative.as_posix()
         for field, value in values.items():
-            if field == "injected_dose":
-                value = str(value)
             setattr(
                 branch.inputs.inputnode, field, list(value) if isinstance(value, tuple) else value
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nipype.interfaces import utility as niu
 from nipype.pipeline import engine as pe
 
-from nipype_vinci.export.metadata import CHECKS
+from nipype_vinci.fields import FIELDS
 from nipype_vinci.interfaces import SaveDicom, SelectTemplate, SinkDicom
 
 
@@ -44,12 +44,12 @@ def init_dicom_export_wf(
     report_file.
     """
     workflow = pe.Workflow(name=name)
-    save_fields = ["metadata_file", "uid_seed", "series_index", "scaling", *CHECKS]
+    save_fields = ["metadata_file", *(f.name for f in FIELDS)]
     inputnode = pe.Node(
         niu.IdentityInterface(fields=["in_file", "out_name", "template_name", *save_fields]),
         name="inputnode",
     )
-    inputnode.inputs.scaling, inputnode.inputs.series_index = "global", 0
+    inputnode.inputs.series_index = 0
     outputnode = pe.Node(
         niu.IdentityInterface(
             fields=[

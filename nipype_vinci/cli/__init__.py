@@ -36,8 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.handler(args)
     except VinciError as exc:
-        for problem in exc.problems:
-            print(f"{PROG}: error: {problem}", file=sys.stderr)
+        from ..fields import flag_label
+
+        for line in exc.lines(flag_label):
+            print(f"{PROG}: error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was left behind", file=sys.stderr)

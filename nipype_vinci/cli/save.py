@@ -7,22 +7,26 @@ import json
 import sys
 from pathlib import Path
 
-from ..export.metadata import CHECKS, FIELD_HELP, metadata_from
-from ..export.save import SCALING_MODES, SaveOptions, save_series
+from ..fields import HEADER_FIELDS, OPTION_FIELDS, clean_options
 from .common import AddCommand, add_template_dirs
 
 DEMO_METADATA = {
     "patient_name": "VINCI^PHANTOM",
     "patient_id": "PHANTOM01",
     "patient_sex": "O",
+    "patient_weight": 70.0,
+    "patient_size": 1.75,
     "study_description": "nipype-vinci demo",
     "series_description": "PET phantom (synthetic)",
     "radiopharmaceutical": "Fluorodeoxyglucose",
     "injected_dose": "370MBq",
     "injection_time": "090000",
-    "half_life": "6586.2",
-    "positron_fraction": "0.9673",
+    "acquisition_time": "100000",  # 60 min after the injection
+    "frame_durations": [600.0],  # a 10 min static scan
+    "half_life": 6586.2,
+    "positron_fraction": 0.9673,
     "units": "BQML",
+    "decay_correction": "START",
 }
 
 
@@ -35,19 +39,18 @@ def _progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _options(args: argparse.Namespace, total_hint: bool = True) -> SaveOptions:
-    show = total_hint and not args.json and sys.stderr.isatty()
-    return SaveOptions(
-        scaling=args.scaling,
-        nan_value=args.nan_value,
-        uid_seed=args.uid_seed,
-        series_index=args.series_index,
-        overwrite=args.overwrite,
-        progress=_progress if show else None,
-    )
+def _options(args: argparse.Namespace):
+    from ..export.save import SaveOptions
+
+    show = not args.json and sys.stderr.isatty()
+    chosen = clean_options({f.name: getattr(args, f.name) for f in OPTION_FIELDS})
+    return SaveOptions(overwrite=args.overwrite, progress=_progress if show else None, **chosen)
 
 
 def _print_report(report, as_json: bool) -> None:
+    if report.not_written:
+        names = ", ".join(report.not_written)
+        print(f"nipype-vinci: warning: not written (no place for them): {names}", file=sys.stderr)
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
         return
@@ -60,13 +63,16 @@ def _print_report(report, as_json: bool) -> None:
 
 
 def cmd_save(args: argparse.Namespace) -> None:
+    from ..export.metadata import metadata_from
+    from ..export.save import save_series
     from ..template.library import load_template
 
     template = load_template(args.template, args.template_dir)
-    metadata = metadata_from({name: getattr(args, name) for name in CHECKS}, args.metadata)
-    _print_report(
-        save_series(args.input, args.output, template, metadata, _options(args)), args.json
-    )
+    values = {f.name: getattr(args, f.name) for f in HEADER_FIELDS}
+    metadata, not_written = metadata_from(values, args.metadata)
+    options = _options(args)
+    options.not_written = not_written
+    _print_report(save_series(args.input, args.output, template, metadata, options), args.json)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -75,6 +81,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from ..demo import phantom_affine, phantom_volume
     from ..export.metadata import build_metadata
     from ..export.output import atomic_folder
+    from ..export.save import save_series
     from ..template.library import load_template
 
     template = load_template(args.template, args.template_dir)
@@ -90,31 +97,21 @@ def cmd_demo(args: argparse.Namespace) -> None:
     _print_report(report, args.json)
 
 
+def _add_fields(sub: argparse.ArgumentParser, fields) -> None:
+    """One flag per field of the registry."""
+    for field in fields:
+        unit = f" [{field.unit}]" if field.unit and field.unit not in field.help else ""
+        sub.add_argument(
+            field.flag,
+            dest=field.name,
+            metavar="VALUE" if not field.choices else None,
+            choices=field.choices or None,
+            help=field.help + unit,
+        )
+
+
 def _common(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument(
-        "--scaling",
-        choices=SCALING_MODES,
-        default="global",
-        help="one slope for the series (VINCI's default) or one per slice",
-    )
-    sub.add_argument(
-        "--nan-value",
-        type=float,
-        metavar="V",
-        help="store NaN and infinite voxels as V (default: refuse them)",
-    )
-    sub.add_argument(
-        "--uid-seed",
-        metavar="SEED",
-        help="derive UIDs from SEED and the inputs (reruns give identical files)",
-    )
-    sub.add_argument(
-        "--series-index",
-        type=int,
-        default=0,
-        metavar="N",
-        help="index of this image in a multi-image export (series number N+1)",
-    )
+    _add_fields(sub, OPTION_FIELDS)
     sub.add_argument("--overwrite", action="store_true", help="replace an existing output")
     sub.add_argument("--json", action="store_true", help="print a machine-readable report")
 
@@ -128,10 +125,7 @@ def register(command: AddCommand) -> None:
     sub.add_argument(
         "--metadata", metavar="FILE.json", help="keyword values, or a BIDS sidecar (flags win)"
     )
-    for name in CHECKS:
-        sub.add_argument(
-            "--" + name.replace("_", "-"), dest=name, metavar="VALUE", help=FIELD_HELP.get(name)
-        )
+    _add_fields(sub, HEADER_FIELDS)
     _common(sub)
     add_template_dirs(sub)
 

@@ -5,39 +5,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ..dicomio import read_dicom
 from ..errors import VinciError
 from .common import AddCommand, add_template_dirs
 
 
-def _write_new(path: Path, data: bytes, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise VinciError(f"{path} exists; choose another name or pass --overwrite")
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise VinciError(f"{path}: cannot write ({exc.strerror})") from None
-
-
 def cmd_make_template(args: argparse.Namespace) -> None:
-    from ..template import dump_template, parse_template
-    from ..template.make import make_template
+    from ..template.from_scan import make_template_file
 
-    scan = read_dicom(args.scan)
-    name = args.name or Path(args.output).stem
-    template = make_template(
-        scan,
-        name,
+    template = make_template_file(
+        args.scan,
+        args.output,
+        name=args.name,
         keep_private=args.keep_private,
-        source=args.source or Path(args.scan).name,
+        source=args.source,
         licence=args.licence,
+        overwrite=args.overwrite,
     )
-    text = dump_template(template)
-    parse_template(text, args.output)  # what we write must pass check-template
-    _write_new(Path(args.output), text, args.overwrite)
-    print(f"template {name} written to {args.output} ({len(template.slots)} keyword slots)")
+    slots = len(template.slots)
+    print(f"template {template.name} written to {args.output} ({slots} keyword slots)")
 
 
 def cmd_templates(args: argparse.Namespace) -> None:

@@ -8,44 +8,47 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from ..encode import encoder_for, transfer_syntax
 from ..errors import VinciError
 from ..template.keywords import KEYWORDS
 from ..template.model import Slot, Template
-from .encoder import SeriesEncoder
+from ..template.writer import dump_template
+from .charset import choose_charset
 from .fill import (
     IMPLEMENTATION_VERSION,
+    Plane,
     SeriesContext,
     fill_series,
     frame_timing,
-    frame_values,
-    plane_values,
-    series_values,
-    slice_values,
+    values_at,
+    written_fields,
 )
 from .geometry import geometry_from_affine
-from .metadata import Metadata
+from .metadata import Metadata, given
 from .output import BackgroundWriter, atomic_folder, file_name
 from .quantize import PixelFormat, Quantizer, Scaling, choose_scaling
-from .uids import UidSource
+from .uids import UidSource, series_seed
 from .volume import open_volume, value_range
 
 PET_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
-TIMING_KEYWORDS = {"FRAMEREFERENCETIME", "ACTUALFRAMEDURATION"}
-EXTREMES = frozenset(["SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"])
-SCALING_MODES = ("global", "per-slice")
+RESCALE_KEYWORDS = frozenset(["RESCALESLOPE", "RESCALEINTERCEPT"])
+OUTPUT_KIND = "series"
 
 
 @dataclass
 class SaveOptions:
-    """How to save: scaling, NaN replacement, UIDs, overwrite, progress, clock."""
+    """How to save: scaling, NaN replacement, UIDs, overwrite, syntax, progress, clock."""
 
-    scaling: str = "global"
+    scaling: str | None = None  # None: per-slice for PET, global otherwise
     nan_value: float | None = None
     uid_seed: str | None = None
+    reproducible: bool = False  # UIDs derived from the inputs even without a seed
     series_index: int = 0
     overwrite: bool = False
+    transfer_syntax: str | None = None  # a name of encode.TRANSFER_SYNTAXES; None: template's
     progress: Callable[[int, int], None] | None = None
     clock: datetime | None = None  # the "now" of dates and times; fixed for reproducible runs
+    not_written: tuple[str, ...] = ()  # metadata keys the caller read that nothing writes
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Report:
     template: str
     study_instance_uid: str
     series_instance_uid: str
+    frame_of_reference_uid: str
+    transfer_syntax: str
     scaling_mode: str
     slope_min: float
     slope_max: float
@@ -65,6 +70,7 @@ class Report:
     pixel_format: dict
     shape: list[int]
     seconds: float = 0.0
+    not_written: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -72,43 +78,65 @@ class Report:
 
 
 def template_format(template: Template) -> PixelFormat:
+    """The template's stored format: BitsAllocated, BitsStored, signedness."""
     ds = template.dataset
     bits = int(ds.get("BitsAllocated", 16) or 16)
     if bits not in (8, 16, 32):
         raise VinciError(f"{template.source}: BitsAllocated {bits} is not 8, 16 or 32")
-    stored = int(ds.get("BitsStored", bits) or bits)
+    stored = (
+        int(ds.get("BitsStored", bits) or bits) if "BITSSTORED" not in template.keywords else bits
+    )
     return PixelFormat(bits, min(max(stored, 2), bits), int(ds.get("PixelRepresentation", 0)) == 1)
 
 
+def scaling_mode(requested: str | None, template: Template) -> str:
+    """The scaling mode: the one asked for, else per-slice for PET (as PET scanners write
+    each image), else global."""
+    if requested is not None:
+        return requested
+    return "per-slice" if template.modality == "PT" else "global"
+
+
 def _scalings(volume, template: Template, mode: str) -> tuple[list[Scaling], PixelFormat, tuple]:
-    """One scaling per plane (frame-major) and the stored format, from one range pass."""
-    if mode not in SCALING_MODES:
-        raise VinciError(f"--scaling {mode!r} is not one of {', '.join(SCALING_MODES)}")
+    """One scaling per plane (frame-major) and the stored format, from one range pass:
+    integer data that fit keep the template's BitsStored, anything else uses every
+    allocated bit."""
     zero_intercept = str(template.dataset.get("SOPClassUID", "")) == PET_IMAGE_STORAGE
-    low, high, planes = value_range(volume, mode == "per-slice")
+    low, high, planes = value_range(volume)
     options = {"zero_intercept": zero_intercept, "integral": volume.integral}
-    scaling, fmt = choose_scaling(low, high, template_format(template), **options)
+    base = template_format(template)
+    scaling, fmt = choose_scaling(low, high, base, **options)
+    if not scaling.identity or not volume.integral:
+        full = PixelFormat(base.bits_allocated, base.bits_allocated, base.signed)
+        scaling, fmt = choose_scaling(low, high, full, **options)
     if mode == "global":
-        return [scaling] * (volume.frames * volume.slices), fmt, (low, high)
+        return [scaling] * len(planes), fmt, (low, high)
+    if mode == "per-frame":
+        per_frame = []
+        for t in range(volume.frames):
+            frame = planes[t * volume.slices : (t + 1) * volume.slices]
+            lo, hi = min(p[0] for p in frame), max(p[1] for p in frame)
+            per_frame += [choose_scaling(lo, hi, fmt, **options)[0]] * volume.slices
+        return per_frame, fmt, (low, high)
     return [choose_scaling(lo, hi, fmt, **options)[0] for lo, hi in planes], fmt, (low, high)
 
 
-def _per_file_slots(template: Template) -> list[Slot]:
-    """The slots filled file by file (never inside a sequence)."""
-    slots = [s for s in template.slots if s.keyword in KEYWORDS and KEYWORDS[s.keyword].per_slice]
+def _per_file_slots(template: Template, fmt: PixelFormat) -> list[Slot]:
+    """The slots filled file by file (never inside a sequence), the stored-value extremes in
+    the VR of the stored pixels."""
+    slots = [s for s in template.slots if s.keyword in KEYWORDS and KEYWORDS[s.keyword].per_file]
     nested = [s for s in slots if not s.top_level]
     if nested:
         raise VinciError(
             f"{template.source}:{nested[0].line}: keyword {nested[0].keyword} "
             "changes from file to file and cannot stand inside a sequence"
         )
-    return slots
+    stored_vr = "SS" if fmt.signed else "US"
+    return [replace(s, vr=stored_vr) if KEYWORDS[s.keyword].stored_vr else s for s in slots]
 
 
-def _in_stored_vr(slots: list[Slot], fmt: PixelFormat) -> list[Slot]:
-    """The slots with the stored-value extremes in the VR of the stored pixels."""
-    extremes_vr = "SS" if fmt.signed else "US"
-    return [replace(s, vr=extremes_vr) if s.keyword in EXTREMES else s for s in slots]
+def _texts(metadata: Metadata, label: str) -> list[str]:
+    return [v for v in given(metadata).values() if isinstance(v, str)] + [label]
 
 
 def save_series(
@@ -121,29 +149,58 @@ def save_series(
     """Write ``in_file`` as a DICOM series in ``out_dir`` (made atomically)."""
     options = options or SaveOptions()
     started = time.perf_counter()
-    per_file_slots = _per_file_slots(template)
-    volume = open_volume(in_file, options.nan_value)
-    geometry = geometry_from_affine(volume.affine, str(in_file))
-    scalings, fmt, window = _scalings(volume, template, options.scaling)
-    uids = UidSource(options.uid_seed)
-    ctx = SeriesContext(
-        metadata,
-        geometry,
-        volume.shape,
-        template.modality,
-        Path(in_file).name.split(".")[0],
-        options.series_index,
-        window,
-        uids,
-        options.clock or datetime.now(),
+    mode = scaling_mode(options.scaling, template)
+    syntax = transfer_syntax(
+        options.transfer_syntax,
+        template.dataset.file_meta.get("TransferSyntaxUID"),
+        template.source,
     )
-    timing = frame_timing(metadata, volume.frames, bool(TIMING_KEYWORDS & template.keywords))
-    values = series_values(ctx)
-    header = fill_series(template, values, fmt, volume.frames, metadata.decay_correction)
-    encoder = SeriesEncoder(header, _in_stored_vr(per_file_slots, fmt), IMPLEMENTATION_VERSION)
-    wants_extremes = bool(EXTREMES & template.keywords)
-    by_slice = [slice_values(ctx, k) for k in range(volume.slices)]
-    by_frame = [frame_values(ctx, timing, t) for t in range(volume.frames)]
+    seeded = options.uid_seed is not None or options.reproducible
+    volume = open_volume(in_file, options.nan_value, digest=seeded)
+    geometry = geometry_from_affine(volume.affine, str(in_file))
+    scalings, fmt, window = _scalings(volume, template, mode)
+    if not all(s.identity for s in scalings) and not template.keywords >= RESCALE_KEYWORDS:
+        raise VinciError(
+            f"{template.source}: the image needs RescaleSlope and RescaleIntercept (its values "
+            "are not integers that fit the stored format), but the template has no "
+            "RESCALESLOPE and RESCALEINTERCEPT keywords; add them to the template"
+        )
+    label = Path(in_file).name.split(".")[0]
+    seed = None
+    if seeded:
+        seed = series_seed(
+            options.uid_seed,
+            image_digest=volume.content_digest(),
+            template_text=dump_template(template),
+            metadata_values=given(metadata),
+            series_index=options.series_index,
+            kind=OUTPUT_KIND,
+        )
+    clock = options.clock or (volume.modified if seeded else datetime.now())
+    ctx = SeriesContext(
+        metadata=metadata,
+        geometry=geometry,
+        shape=volume.shape,
+        modality=template.modality,
+        series_label=label,
+        series_index=options.series_index,
+        window=window,
+        uids=UidSource(seed),
+        now=clock,
+        fmt=fmt,
+        charset=choose_charset(
+            template.dataset.get("SpecificCharacterSet"), _texts(metadata, label)
+        ),
+        timing=frame_timing(metadata, volume.frames, "frame_durations" in written_fields(template)),
+    )
+    header = fill_series(template, ctx)
+    encoder = encoder_for(syntax)(
+        header, _per_file_slots(template, fmt), IMPLEMENTATION_VERSION, syntax
+    )
+    keywords = template.keywords
+    wants_extremes = bool({"SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"} & keywords)
+    by_slice = [values_at("slice", keywords, ctx, k) for k in range(volume.slices)]
+    by_frame = [values_at("frame", keywords, ctx, t) for t in range(volume.frames)]
     total = volume.frames * volume.slices
     names, worst = [], 0.0
     with atomic_folder(out_dir, options.overwrite) as work, BackgroundWriter() as writer:
@@ -152,23 +209,29 @@ def save_series(
             scaling = scalings[number]
             worst = max(worst, quantize(data, scaling))
             stored = quantize.stored
-            uid = uids.uid("instance", options.series_index, number)
+            uid = ctx.uids.uid("instance", options.series_index, number)
             extremes = (int(stored.min()), int(stored.max())) if wants_extremes else (0, 0)
-            plane = plane_values(ctx, number, uid, scaling, extremes, stored.nbytes)
+            plane = values_at(
+                "file", keywords, ctx, Plane(number, uid, scaling, extremes, stored.nbytes)
+            )
+            plane["SOPINSTANCEUID"] = uid
             names.append(file_name(number + 1, total))
             pieces = encoder.pieces({**by_slice[k], **by_frame[frame], **plane}, stored)
             writer.submit(work / names[-1], pieces)
             if options.progress:
                 options.progress(number + 1, total)
     slopes = [s.slope for s in scalings]
+    unslotted = sorted(set(given(metadata)) - written_fields(template))
     return Report(
         input=str(in_file),
         output=str(out_dir),
         files=names,
         template=template.name,
-        study_instance_uid=values["STUDYINSTANCEUID"],
-        series_instance_uid=values["SERIESINSTANCEUID"],
-        scaling_mode=options.scaling,
+        study_instance_uid=str(header.get("StudyInstanceUID", "")),
+        series_instance_uid=str(header.get("SeriesInstanceUID", "")),
+        frame_of_reference_uid=str(header.get("FrameOfReferenceUID", "")),
+        transfer_syntax=syntax,
+        scaling_mode=mode,
         slope_min=min(slopes),
         slope_max=max(slopes),
         max_quantization_error=worst,
@@ -179,4 +242,5 @@ def save_series(
         },
         shape=list(volume.shape),
         seconds=round(time.perf_counter() - started, 3),
+        not_written=[*unslotted, *options.not_written],
     )

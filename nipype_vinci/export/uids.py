@@ -1,4 +1,9 @@
-"""UIDs: valid (2.25 + a UUID's integer, at most 44 characters), unique or reproducible."""
+"""UIDs: valid (2.25 + a UUID's integer, at most 44 characters), unique or reproducible.
+
+Reproducible UIDs come from a seed that covers the user's seed and everything that changes
+the output (DESIGN section 7): the image's bytes, the template, every metadata value, the
+series index and the output kind. Two exports that differ in anything share no UID.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,23 @@ def derived_uid(seed: str, *parts: object) -> str:
     """A reproducible UID from a seed and the inputs that name what it identifies."""
     digest = hashlib.sha256("\x1f".join([seed, *map(str, parts)]).encode()).digest()
     return f"{PREFIX}{uuid.UUID(bytes=digest[:16], version=4).int}"
+
+
+def series_seed(
+    user_seed: str | None,
+    *,
+    image_digest: str,
+    template_text: bytes,
+    metadata_values: dict[str, object],
+    series_index: int,
+    kind: str,
+) -> str:
+    """The seed of one export: the user's seed (or none) and every input that changes it."""
+    digest = hashlib.sha256((user_seed or "").encode())
+    for part in (image_digest, sorted(metadata_values.items()), series_index, kind):
+        digest.update(b"\x1f" + repr(part).encode())
+    digest.update(b"\x1f" + template_text)
+    return digest.hexdigest()
 
 
 class UidSource:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import VinciError
+from ..errors import VinciError, field_error
 
 CHUNK_BYTES = 8 * 2**20
 
@@ -24,6 +26,21 @@ class Volume:
     source: str
     itemsize: int
     nan_value: float | None = None
+    digest: object | None = None  # a hash of the voxels, fed by value_range when asked
+
+    @property
+    def modified(self) -> datetime:
+        """The input file's modification time (the clock of reproducible exports)."""
+        return datetime.fromtimestamp(Path(self.source).stat().st_mtime)
+
+    def content_digest(self) -> str:
+        """What the image holds: its voxels (hashed as value_range read them), affine and
+        shape."""
+        if self.digest is None:
+            raise RuntimeError("the voxels were not hashed: open the volume with digest=True")
+        self.digest.update(np.ascontiguousarray(self.affine, dtype="<f8").tobytes())
+        self.digest.update(repr(self.shape).encode())
+        return self.digest.hexdigest()
 
     @property
     def frames(self) -> int:
@@ -55,8 +72,9 @@ class Volume:
                 yield t, first + j, chunk[:, :, j].T
 
 
-def open_volume(path: str | Path, nan_value: float | None = None) -> Volume:
-    """Open any image nibabel reads, lazily; 2D, 5D and unreadable files are refused."""
+def open_volume(path: str | Path, nan_value: float | None = None, digest: bool = False) -> Volume:
+    """Open any image nibabel reads, lazily; 2D, 5D and unreadable files are refused. With
+    ``digest``, the value range pass also hashes the voxels."""
     import nibabel as nib
     from nibabel.filebasedimages import ImageFileError
 
@@ -85,7 +103,8 @@ def open_volume(path: str | Path, nan_value: float | None = None) -> Volume:
     integral = np.dtype(image.get_data_dtype()).kind in "iub" and _is_identity(slope, intercept)
     full = shape + (1,) * (4 - len(shape))
     itemsize = np.dtype(image.get_data_dtype()).itemsize
-    return Volume(dataobj, image.affine, full, integral, str(path), itemsize, nan_value)
+    hasher = hashlib.blake2b(digest_size=32) if digest else None
+    return Volume(dataobj, image.affine, full, integral, str(path), itemsize, nan_value, hasher)
 
 
 def _load(nib, path: Path):
@@ -114,19 +133,21 @@ class _Squeezed:
         return self.dataobj[index + (0,)]
 
 
-def value_range(volume: Volume, per_slice: bool) -> tuple[float, float, list[tuple[float, float]]]:
-    """Global (low, high) and, when asked, each plane's, frame-major; NaN/Inf refused."""
+def value_range(volume: Volume) -> tuple[float, float, list[tuple[float, float]]]:
+    """Global (low, high) and each plane's, frame-major; NaN/Inf refused."""
     low, high = np.inf, -np.inf
     planes: list[tuple[float, float]] = []
     for t, first, chunk in volume.chunks():
+        if volume.digest is not None:
+            volume.digest.update(np.ascontiguousarray(chunk))
         lows, highs = chunk.min(axis=(0, 1)), chunk.max(axis=(0, 1))  # NaN and Inf show here
         finite = np.isfinite(lows) & np.isfinite(highs)
         if not finite.all():
-            raise VinciError(
+            raise field_error(
+                "nan_value",
                 f"{volume.source}: slice {first + int(np.argmin(finite))} of frame {t} holds "
-                "NaN or infinite voxels; replace them first or pass --nan-value V"
+                "NaN or infinite voxels; replace them first or give a value to store instead",
             )
         low, high = min(low, float(lows.min())), max(high, float(highs.max()))
-        if per_slice:
-            planes += [(float(a), float(b)) for a, b in zip(lows, highs)]
+        planes += [(float(a), float(b)) for a, b in zip(lows, highs)]
     return low, high, planes

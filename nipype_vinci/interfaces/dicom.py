@@ -6,10 +6,8 @@ writes, all under its own working directory (SinkDicom, the sink, excepted).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 from nipype.interfaces.base import (
@@ -25,14 +23,14 @@ from nipype.interfaces.base import (
     traits,
 )
 
-from ..dicomio import read_dicom
 from ..errors import VinciError
-from ..export.metadata import CHECKS, FIELD_HELP, metadata_from
+from ..export.metadata import metadata_from
 from ..export.output import copy_series, same_series
-from ..export.save import SCALING_MODES, SaveOptions, save_series
-from ..template import dump_template, parse_template, read_template
+from ..export.save import SaveOptions, save_series
+from ..fields import FIELDS, HEADER_FIELDS, OPTION_FIELDS, Field, clean_options, input_label
+from ..template import read_template
+from ..template.from_scan import make_template_file, template_for_scan
 from ..template.library import find_template, read_info, select_template
-from ..template.make import make_template
 
 SELECTORS = ["template_name", "modality", "reference_dicom", "template_file"]
 
@@ -42,8 +40,8 @@ def _defined(value, default=None):
 
 
 def _failure(interface: str, error: VinciError) -> ValueError:
-    """A Nipype-facing error: the node's name, then each problem (naming the trait)."""
-    return ValueError(f"{interface}: " + "; ".join(error.problems))
+    """A Nipype-facing error: the node's name, then each problem (naming the input)."""
+    return ValueError(f"{interface}: " + "; ".join(error.lines(input_label)))
 
 
 class _SelectTemplateInputSpec(BaseInterfaceInputSpec):
@@ -104,7 +102,8 @@ class SelectTemplate(SimpleInterface):
                     ).path
                 )
             elif isdefined(inputs.reference_dicom):
-                path = self._from_reference(Path(runtime.cwd), dirs)
+                made = Path(runtime.cwd) / "reference_template.dump"
+                path = template_for_scan(inputs.reference_dicom, made, dirs)
             elif isdefined(inputs.template_file):
                 path = Path(inputs.template_file)
             else:
@@ -121,28 +120,6 @@ class SelectTemplate(SimpleInterface):
             model=info.model,
         )
         return runtime
-
-    def _from_reference(self, cwd: Path, dirs: list[str]) -> Path:
-        scan = read_dicom(self.inputs.reference_dicom)
-        try:
-            return Path(
-                select_template(
-                    str(scan.get("Modality", "")),
-                    str(scan.get("Manufacturer", "")),
-                    str(scan.get("ManufacturerModelName", "")),
-                    dirs,
-                ).path
-            )
-        except VinciError:
-            out = cwd / "reference_template.dump"
-            out.write_bytes(
-                dump_template(
-                    make_template(
-                        scan, "reference-template", source=Path(self.inputs.reference_dicom).name
-                    )
-                )
-            )
-            return out
 
 
 class _MakeTemplateInputSpec(BaseInterfaceInputSpec):
@@ -165,34 +142,36 @@ class MakeTemplate(SimpleInterface):
 
     def _run_interface(self, runtime):
         inputs = self.inputs
-        template = make_template(
-            read_dicom(inputs.in_file),
-            inputs.template_name,
-            keep_private=inputs.keep_private,
-            source=inputs.source or Path(inputs.in_file).name,
-            licence=inputs.licence,
-        )
-        text = dump_template(template)
-        parse_template(text, inputs.template_name)
         out = Path(runtime.cwd) / f"{inputs.template_name}.dump"
-        out.write_bytes(text)
+        try:
+            make_template_file(
+                inputs.in_file,
+                out,
+                name=inputs.template_name,
+                keep_private=inputs.keep_private,
+                source=inputs.source,
+                licence=inputs.licence,
+                overwrite=True,  # the node's own folder
+            )
+        except VinciError as error:
+            raise _failure("MakeTemplate", error) from None
         self._results["out_file"] = str(out)
         return runtime
 
 
-_FLOATS = {"patient_weight", "half_life", "positron_fraction"}
-_LISTS = {"frame_times", "frame_durations", "decay_factors"}
+_TRAITS = {"text": Str, "float": traits.Float, "int": traits.Int, "bool": traits.Bool}
 
 
-def _metadata_trait(name: str):
-    desc = name.replace("_", " ") + (f" ({FIELD_HELP[name]})" if name in FIELD_HELP else "")
-    if name in _FLOATS:
-        return traits.Float(desc=desc)
-    if name in _LISTS:
+def field_trait(field: Field):
+    """The Nipype trait of a registry field."""
+    desc = field.name.replace("_", " ") + f" ({field.help})"
+    if field.choices:
+        return traits.Enum(*field.choices, desc=desc)
+    if field.kind == "floats":
         return traits.List(traits.Float(), desc=desc)
-    if name == "series_number":
-        return traits.Int(desc=desc)
-    return Str(desc=desc)
+    if field.default is not None:
+        return _TRAITS[field.kind](field.default, usedefault=True, desc=desc)
+    return _TRAITS[field.kind](desc=desc)
 
 
 class _SaveDicomInputSpec(BaseInterfaceInputSpec):
@@ -201,20 +180,10 @@ class _SaveDicomInputSpec(BaseInterfaceInputSpec):
     metadata_file = File(
         exists=True, desc="keyword values or a BIDS sidecar (JSON); the inputs win"
     )
-    scaling = traits.Enum(
-        *SCALING_MODES, usedefault=True, desc="one slope for the series or one per slice"
-    )
-    nan_value = traits.Float(desc="store NaN and infinite voxels as this value")
-    uid_seed = Str(
-        desc="seed of the UIDs; default: derived from the inputs (reruns give identical files)"
-    )
-    series_index = traits.Int(
-        0, usedefault=True, desc="index of this image in a multi-image export"
-    )
 
 
-for _name in CHECKS:
-    _SaveDicomInputSpec.add_class_trait(_name, _metadata_trait(_name))
+for _field in FIELDS:
+    _SaveDicomInputSpec.add_class_trait(_field.name, field_trait(_field))
 
 
 class _SaveDicomOutputSpec(TraitedSpec):
@@ -225,17 +194,6 @@ class _SaveDicomOutputSpec(TraitedSpec):
     report_file = File(exists=True, desc="the JSON report")
 
 
-def default_seed(in_file: str, template_file: str, series_index: int) -> str:
-    """A UID seed derived from the inputs' contents, so reruns give the same UIDs."""
-    digest = hashlib.sha256()
-    for path in (in_file, template_file):
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    digest.update(str(series_index).encode())
-    return digest.hexdigest()
-
-
 class SaveDicom(SimpleInterface):
     """Write an image as a DICOM series from a template, in the node's working directory."""
 
@@ -244,26 +202,19 @@ class SaveDicom(SimpleInterface):
 
     def _run_interface(self, runtime):
         inputs = self.inputs
-        options = {name: _defined(getattr(inputs, name)) for name in CHECKS}
-        seed = _defined(inputs.uid_seed) or default_seed(
-            inputs.in_file, inputs.template_file, inputs.series_index
-        )
+        values = {f.name: _defined(getattr(inputs, f.name)) for f in HEADER_FIELDS}
+        chosen = {f.name: _defined(getattr(inputs, f.name)) for f in OPTION_FIELDS}
         out = Path(runtime.cwd) / "dicom"
         try:
-            metadata = metadata_from(options, _defined(inputs.metadata_file), where="input")
+            metadata, not_written = metadata_from(values, _defined(inputs.metadata_file))
+            options = SaveOptions(
+                **clean_options(chosen),
+                reproducible=True,  # reruns give identical files: UIDs from the inputs
+                overwrite=True,  # the node's own folder
+                not_written=not_written,
+            )
             report = save_series(
-                inputs.in_file,
-                out,
-                read_template(inputs.template_file),
-                metadata,
-                SaveOptions(
-                    scaling=inputs.scaling,
-                    nan_value=_defined(inputs.nan_value),
-                    uid_seed=seed,
-                    series_index=inputs.series_index,
-                    overwrite=True,
-                    clock=datetime.fromtimestamp(Path(inputs.in_file).stat().st_mtime),
-                ),
+                inputs.in_file, out, read_template(inputs.template_file), metadata, options
             )
         except VinciError as error:
             raise _failure("SaveDicom", error) from None

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import os
-import shlex
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import VinciError
-from .model import Template
+from .model import Template, TemplateInfo, parse_info
 from .parser import read_template
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "templates"
 PATH_VARIABLE = "NIPYPE_VINCI_TEMPLATE_PATH"
 SUFFIX = ".dump"
-
-
-@dataclass(frozen=True)
-class TemplateInfo:
-    """What a template's metadata line says, and where the file is."""
-
-    name: str
-    modality: str
-    manufacturer: str
-    model: str
-    source: str
-    licence: str
-    path: str
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 def search_folders(extra: list[str] | None = None) -> list[Path]:
@@ -40,20 +22,15 @@ def search_folders(extra: list[str] | None = None) -> list[Path]:
 
 def read_info(path: Path) -> TemplateInfo:
     """The metadata of a template file, read from its leading comment lines only."""
-    fields: dict[str, str] = {}
+    values: dict[str, str] = {}
     with open(path, "rb") as handle:
         for raw in handle:
             line = raw.decode("utf-8", "replace").strip()
             if not line.startswith("#"):
                 break
             if line.startswith("# nipype-vinci:"):
-                for word in shlex.split(line.partition(":")[2]):
-                    key, _, value = word.partition("=")
-                    fields[key] = value
-    keys = ("modality", "manufacturer", "model", "source", "licence")
-    return TemplateInfo(
-        fields.get("name", path.stem), *(fields.get(k, "") for k in keys), str(path)
-    )
+                values.update(parse_info(line.partition(":")[2])[0])  # check-template: strict
+    return TemplateInfo(**{"name": path.stem, **values, "path": str(path)})
 
 
 def list_templates(extra: list[str] | None = None) -> list[TemplateInfo]:

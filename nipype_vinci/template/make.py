@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, UID_dictionary
 
 from .keywords import KEYWORD_AT_HOME, KEYWORDS, PIXEL_KEYWORD, fit_problem
-from .model import PIXEL_DATA, ElementPath, Slot, Template
+from .model import PIXEL_DATA, ElementPath, Slot, Template, TemplateInfo
 
 # PS3.15 Table E.1-1, basic profile: attributes to empty (Z) where the IOD needs them present.
 EMPTIED = {
@@ -284,12 +284,12 @@ def make_template(
     dataset.DeidentificationMethod = DEIDENTIFICATION_METHOD
     if "DeidentificationMethodCodeSequence" in dataset:
         del dataset.DeidentificationMethodCodeSequence
-    info = {
-        "name": name,
-        "modality": str(scan.get("Modality", "") or ""),
-        "manufacturer": str(scan.get("Manufacturer", "") or ""),
-        "model": str(scan.get("ManufacturerModelName", "") or ""),
-        "source": source,
-        "licence": licence,
-    }
-    return Template(dataset, maker.slots, {k: v for k, v in info.items() if v}, name)
+    info = TemplateInfo(
+        name=name,
+        modality=str(scan.get("Modality", "") or ""),
+        manufacturer=str(scan.get("Manufacturer", "") or ""),
+        model=str(scan.get("ManufacturerModelName", "") or ""),
+        source=source,
+        licence=licence,
+    )
+    return Template(dataset, maker.slots, info, name)

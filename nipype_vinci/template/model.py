@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import shlex
+from dataclasses import asdict, dataclass, field, fields
 
 from pydicom.dataset import Dataset
 
@@ -28,13 +29,60 @@ class Slot:
         return not self.parents
 
 
+@dataclass(frozen=True)
+class TemplateInfo:
+    """A template's identity: its metadata line (name, modality, manufacturer, model, source,
+    licence) and, for a file of the library, its path."""
+
+    name: str = ""
+    modality: str = ""
+    manufacturer: str = ""
+    model: str = ""
+    source: str = ""
+    licence: str = ""
+    path: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def line(self) -> bytes | None:
+        """The metadata line of a template file (None when there is nothing to say)."""
+        words = [
+            f"{f.name}={shlex.quote(getattr(self, f.name))}"
+            for f in fields(self)
+            if f.name != "path" and getattr(self, f.name)
+        ]
+        return ("# nipype-vinci: " + " ".join(words)).encode("utf-8") if words else None
+
+
+def parse_info(text: str) -> tuple[dict[str, str], list[str]]:
+    """The key=value words of a metadata line, and its problems (each a message)."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        return {}, [f"metadata line: {exc}; quote values with spaces"]
+    values, problems = {}, []
+    known = {f.name for f in fields(TemplateInfo)} - {"path"}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            problems.append(f"metadata line: {word!r} is not key=value")
+        elif key not in known:
+            problems.append(
+                f"metadata line: unknown key {key!r}; known: {', '.join(sorted(known))}"
+            )
+        else:
+            values[key] = value
+    return values, problems
+
+
 @dataclass
 class Template:
     """A data set (with ``file_meta``) whose slot elements are empty until filled."""
 
     dataset: Dataset
     slots: list[Slot] = field(default_factory=list)
-    info: dict[str, str] = field(default_factory=dict)
+    info: TemplateInfo = field(default_factory=TemplateInfo)
     source: str = "<template>"
 
     @property
@@ -43,11 +91,11 @@ class Template:
 
     @property
     def name(self) -> str:
-        return self.info.get("name", self.source)
+        return self.info.name or self.source
 
     @property
     def modality(self) -> str:
-        return self.info.get("modality") or str(self.dataset.get("Modality", ""))
+        return self.info.modality or str(self.dataset.get("Modality", ""))
 
 
 def container(dataset: Dataset, parents: ElementPath) -> Dataset:

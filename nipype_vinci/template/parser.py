@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import shlex
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,15 @@ from pydicom.uid import UID
 
 from ..errors import TemplateError
 from .keywords import KEYWORDS, PIXEL_KEYWORD, fit_problem
-from .model import BIG_ENDIAN_SYNTAX, PIXEL_DATA, ElementPath, Slot, Template
+from .model import (
+    BIG_ENDIAN_SYNTAX,
+    PIXEL_DATA,
+    ElementPath,
+    Slot,
+    Template,
+    TemplateInfo,
+    parse_info,
+)
 from .uid_names import DCMTK_UID_NAMES
 from .values import (
     NUMBER_VRS,
@@ -163,7 +170,7 @@ class _Parser:
         self.close(len(raw_lines))
         if self.problems:
             raise self.error()
-        return Template(self.dataset, self.slots, self.info, self.source)
+        return Template(self.dataset, self.slots, TemplateInfo(**self.info), self.source)
 
     def line(self, number: int, raw: bytes) -> None:
         stripped = raw.strip()
@@ -192,17 +199,10 @@ class _Parser:
             self.element(number, tag, vr, value)
 
     def metadata(self, number: int, text: str) -> None:
-        try:
-            words = shlex.split(text)
-        except ValueError as exc:
-            self.problem(number, 1, f"metadata line: {exc}; quote values with spaces")
-            return
-        for word in words:
-            key, sep, value = word.partition("=")
-            if not sep or not key:
-                self.problem(number, 1, f"metadata line: {word!r} is not key=value")
-            else:
-                self.info[key] = value
+        values, problems = parse_info(text)
+        for problem in problems:
+            self.problem(number, 1, problem)
+        self.info.update(values)
 
     def tag(self, number: int, column: int, text: str) -> int | None:
         group, sep, element = text.partition(",")

@@ -7,7 +7,6 @@ character set, shortest exact floats, binary values in full, every item and deli
 
 from __future__ import annotations
 
-import shlex
 import struct
 from collections.abc import Iterator
 
@@ -153,8 +152,8 @@ def dump_dataset(dataset: Dataset) -> bytes:
 
 def dump_template(template: Template) -> bytes:
     """A template as dump text: metadata lines, then the data set with its keywords."""
-    info = " ".join(f"{key}={shlex.quote(value)}" for key, value in template.info.items())
+    line = template.info.line()
     slots = {(slot.parents, slot.tag): slot.keyword for slot in template.slots}
-    header = [b"# nipype-vinci: " + info.encode("utf-8")] if info else []
+    header = [line] if line else []
     body = list(dump_lines(template.dataset, slots))
     return b"\n".join(header + body) + b"\n"

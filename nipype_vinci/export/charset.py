@@ -1,0 +1,55 @@
+"""The character set of a series: the template's when every value fits it, else UTF-8.
+
+Values are Unicode (DESIGN section 7): no value is ever replaced by ``?``.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pydicom.charset import convert_encodings
+from pydicom.dataset import Dataset
+
+UTF8 = "ISO_IR 192"
+
+
+@dataclass(frozen=True)
+class CharacterSet:
+    """The SpecificCharacterSet a series is written with (None: the default repertoire)."""
+
+    value: str | list[str] | None
+    changed: bool = False
+
+    def apply(self, dataset: Dataset) -> None:
+        """Set the data set's SpecificCharacterSet when it must differ from the template's."""
+        if self.changed:
+            dataset.SpecificCharacterSet = self.value
+
+
+def _terms(value: object) -> list[str]:
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _fits(terms: list[str], text: str) -> bool:
+    """Whether ``text`` encodes in a single-byte character set without loss."""
+    if text.isascii():
+        return True
+    if len(terms) != 1:  # the default repertoire, or ISO 2022 code extensions: leave to UTF-8
+        return False
+    try:
+        codecs.encode(text, convert_encodings(terms)[0])
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def choose_charset(template_value: object, texts: Iterable[str]) -> CharacterSet:
+    """The template's character set when every text fits it, else ISO_IR 192."""
+    terms = _terms(template_value)
+    if terms == [UTF8] or all(_fits(terms, text) for text in texts):
+        return CharacterSet(template_value or None)
+    return CharacterSet(UTF8, changed=True)
