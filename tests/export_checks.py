@@ -21,7 +21,7 @@ def dciodvfy_errors(files: list[Path]) -> list[str]:
     tool = need_tool("dciodvfy")
     errors = []
     for path in files:
-        result = subprocess.run([tool, str(path)], capture_output=True, text=True)
+        result = subprocess.run([tool, str(path)], capture_output=True, errors="replace")
         errors += [
             f"{path.name}: {line}"
             for line in (result.stdout + result.stderr).splitlines()
