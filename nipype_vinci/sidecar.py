@@ -66,7 +66,8 @@ def bids_values(sidecar: dict, where: str) -> dict[str, object]:
             )
         values["half_life"], values["positron_fraction"] = RADIONUCLIDES[nuclide]
     if "TimeZero" in sidecar:
-        values["injection_time"] = _bids_injection_time(sidecar, where)
+        values["injection_time"] = _time_after_zero(sidecar, "InjectionStart", where)
+        values["acquisition_time"] = _time_after_zero(sidecar, "ScanStart", where)
     if "ImageDecayCorrected" in sidecar:
         values["decay_correction"] = _bids_decay_correction(sidecar, where)
     return values
@@ -93,11 +94,12 @@ def _bids_decay_correction(sidecar: dict, where: str) -> str:
     )
 
 
-def _bids_injection_time(sidecar: dict, where: str) -> str:
-    """InjectionStart (s relative to TimeZero) + TimeZero (hh:mm:ss) as a DICOM TM."""
+def _time_after_zero(sidecar: dict, key: str, where: str) -> str:
+    """TimeZero (hh:mm:ss) + ``key`` (s relative to TimeZero, e.g. InjectionStart or
+    ScanStart) as a DICOM TM."""
     try:
         hours, minutes, seconds = (float(p) for p in str(sidecar["TimeZero"]).split(":"))
-        total = hours * 3600 + minutes * 60 + seconds + float(sidecar.get("InjectionStart", 0))
+        total = hours * 3600 + minutes * 60 + seconds + float(sidecar.get(key, 0))
     except ValueError:
         raise VinciError(f"{where}: TimeZero {sidecar['TimeZero']!r} is not hh:mm:ss") from None
     total %= 86400
