@@ -6,20 +6,36 @@ keyword values and the stored pixels; the encoder returns the pieces of each fil
 
 from __future__ import annotations
 
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLSLossless,
+    RLELossless,
+)
 
 from ..errors import field_error
+from .compressed import DeflatedEncoder, EncapsulatedEncoder
 from .native import SeriesEncoder
 
-# The --transfer-syntax names and their UIDs.
+# The --transfer-syntax names and their UIDs (lossless only).
 TRANSFER_SYNTAXES = {
     "explicit": ExplicitVRLittleEndian,
     "implicit": ImplicitVRLittleEndian,
+    "deflated": DeflatedExplicitVRLittleEndian,
+    "rle": RLELossless,
+    "jpeg-ls": JPEGLSLossless,
+    "j2k": JPEG2000Lossless,
 }
 # The encoder of each transfer syntax UID.
 ENCODERS = {
     ExplicitVRLittleEndian: SeriesEncoder,
     ImplicitVRLittleEndian: SeriesEncoder,
+    DeflatedExplicitVRLittleEndian: DeflatedEncoder,
+    RLELossless: EncapsulatedEncoder,
+    JPEGLSLossless: EncapsulatedEncoder,
+    JPEG2000Lossless: EncapsulatedEncoder,
 }
 
 

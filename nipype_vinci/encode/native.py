@@ -140,21 +140,24 @@ class SeriesEncoder:
         """Every piece of one file, in order, ready for ``os.writev``: ``values`` holds the
         per-file keywords' values (SOPINSTANCEUID at least)."""
         encoded = {slot.tag: self._slot_bytes(slot, values[slot.keyword]) for slot in self.per_file}
-        size = pixels.nbytes
-        if self.implicit:
-            pixel_head = struct.pack("<HHI", 0x7FE0, 0x0010, size + size % 2)
-        else:
-            vr = b"OB" if pixels.dtype.itemsize == 1 else b"OW"
-            pixel_head = struct.pack("<HH2s2xI", 0x7FE0, 0x0010, vr, size + size % 2)
         pieces: list[bytes | memoryview] = [self.file_meta(values["SOPINSTANCEUID"])]
         for part in self.layout:
             if isinstance(part, bytes):
                 if part:
                     pieces.append(part)
             elif part == PIXEL_DATA:
-                pieces += [pixel_head, memoryview(np.ascontiguousarray(pixels)).cast("B")]
-                if size % 2:
-                    pieces.append(b"\x00")
+                pieces += self.pixel_pieces(pixels)
             else:
                 pieces.append(encoded[part])
         return pieces
+
+    def pixel_pieces(self, pixels: np.ndarray) -> list[bytes | memoryview]:
+        """The pixel data element: native pixels, padded to even length."""
+        size = pixels.nbytes
+        if self.implicit:
+            head = struct.pack("<HHI", 0x7FE0, 0x0010, size + size % 2)
+        else:
+            vr = b"OB" if pixels.dtype.itemsize == 1 else b"OW"
+            head = struct.pack("<HH2s2xI", 0x7FE0, 0x0010, vr, size + size % 2)
+        pieces = [head, memoryview(np.ascontiguousarray(pixels)).cast("B")]
+        return pieces + [b"\x00"] if size % 2 else pieces

@@ -1,0 +1,106 @@
+"""Lossless transfer syntaxes: pydicom decodes the pixels bit-identical to the uncompressed
+export; DCMTK reads (and decodes) every file; dciodvfy and dcm2niix judge the series (after
+DCMTK's decoding where this dcm2niix build cannot read the syntax itself)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+from pydicom.uid import UID
+
+from nipype_vinci.encode import TRANSFER_SYNTAXES
+
+from .conftest import cli, need_tool
+from .export_checks import check_series
+
+RNG = np.random.default_rng(23)
+# what DCMTK decodes each syntax with (None: dcm2niix and dciodvfy read it as it is)
+DECODERS = {
+    "deflated": ["dcmconv", "+te"],
+    "rle": None,
+    "jpeg-ls": ["dcmdjpls"],
+    "j2k": None,
+}
+CASES = {
+    "ct": ("ge-lightspeed16-ct", lambda: RNG.integers(-1024, 3071, (40, 36, 5)).astype(np.int16)),
+    "pet": (
+        "ge-discovery-st-pet",
+        lambda: (RNG.gamma(2.0, 900.0, (40, 36, 5)) - 300).astype(np.float32),
+    ),
+    "mr": ("siemens-avanto-mr", lambda: (RNG.random((33, 41, 4)) * 1234.5).astype(np.float32)),
+}
+
+
+def _save(source: Path, out: Path, template: str, *args: str) -> None:
+    result = cli(
+        "save", str(source), str(out), "--template", template, "--uid-seed", "z", *args
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def _decoded_copy(folder: Path, tool: list[str], target: Path) -> Path:
+    target.mkdir()
+    for path in sorted(folder.glob("*.dcm")):
+        subprocess.run(
+            [need_tool(tool[0]), *tool[1:], str(path), str(target / path.name)], check=True
+        )
+    return target
+
+
+@pytest.mark.parametrize("syntax", list(DECODERS))
+@pytest.mark.parametrize("case", list(CASES))
+def test_lossless_syntax(case: str, syntax: str, tmp_path: Path) -> None:
+    template, make = CASES[case]
+    data = make()
+    affine = np.diag([0.9, 1.1, 2.5, 1.0])
+    nib.save(nib.Nifti1Image(data, affine), tmp_path / "in.nii")
+    _save(tmp_path / "in.nii", tmp_path / "plain", template)
+    _save(tmp_path / "in.nii", tmp_path / "packed", template, "--transfer-syntax", syntax)
+    plain = sorted((tmp_path / "plain").glob("*.dcm"))
+    packed = sorted((tmp_path / "packed").glob("*.dcm"))
+    assert [p.name for p in plain] == [p.name for p in packed]
+    for a, b in zip(plain, packed):
+        mine = pydicom.dcmread(b)
+        assert mine.file_meta.TransferSyntaxUID == UID(TRANSFER_SYNTAXES[syntax])
+        assert np.array_equal(pydicom.dcmread(a).pixel_array, mine.pixel_array), b.name
+        dump = subprocess.run([need_tool("dcmdump"), str(b)], capture_output=True, check=True)
+        assert b"E:" not in dump.stderr and b"Error" not in dump.stderr
+    series = tmp_path / "packed"
+    if DECODERS[syntax]:
+        series = _decoded_copy(series, DECODERS[syntax], tmp_path / "decoded")
+    elif syntax == "rle":
+        _decoded_copy(tmp_path / "packed", ["dcmdrle"], tmp_path / "by-dcmdrle")
+    check_series(series, data, affine, tmp_path / "n")
+
+
+def test_lossless_compression_saves_space_on_a_smooth_ct(tmp_path: Path) -> None:
+    x, y, z = np.meshgrid(np.arange(96), np.arange(80), np.arange(4), indexing="ij")
+    data = (1000 * np.sin(x / 9.0) * np.cos(y / 7.0) + 20 * z).astype(np.int16)
+    nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "in.nii")
+    sizes = {}
+    for syntax in TRANSFER_SYNTAXES:
+        out = tmp_path / syntax
+        _save(tmp_path / "in.nii", out, "ge-lightspeed16-ct", "--transfer-syntax", syntax)
+        sizes[syntax] = sum(p.stat().st_size for p in out.glob("*.dcm"))
+    for syntax in ("deflated", "jpeg-ls", "j2k"):
+        assert sizes[syntax] < 0.8 * sizes["explicit"], sizes
+
+
+def test_a_missing_plugin_is_one_line_naming_the_extra(tmp_path: Path) -> None:
+    nib.save(nib.Nifti1Image(np.ones((4, 4, 2), np.int16), np.eye(4)), tmp_path / "in.nii")
+    code = (
+        "import sys; sys.modules['jpeg_ls'] = sys.modules['pyjpegls'] = None; "
+        "from nipype_vinci.cli import main; "
+        f"sys.exit(main(['save', {str(tmp_path / 'in.nii')!r}, {str(tmp_path / 'out')!r}, "
+        "'--template', 'ge-lightspeed16-ct', '--transfer-syntax', 'jpeg-ls']))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "--transfer-syntax" in result.stderr and "nipype_vinci[compression]" in result.stderr
+    assert not (tmp_path / "out").exists()
