@@ -39,6 +39,7 @@ class Field:
 
 SCALING_MODES = ("global", "per-frame", "per-slice")
 TRANSFER_SYNTAX_NAMES = tuple(TRANSFER_SYNTAXES)
+FRAME_OF_REFERENCE_MODES = ("auto", "same", "new")
 
 FIELDS: tuple[Field, ...] = (
     Field("patient_name", "text", c.text("PN"), "Family^Given", "PatientName"),
@@ -71,6 +72,13 @@ FIELDS: tuple[Field, ...] = (
         c.text("UI"),
         "share a study between series",
         "StudyInstanceUID",
+    ),
+    Field(
+        "frame_of_reference_uid",
+        "text",
+        c.text("UI"),
+        "share a frame of reference (the image lies in that space)",
+        "FrameOfReferenceUID",
     ),
     Field(
         "radiopharmaceutical",
@@ -170,6 +178,23 @@ FIELDS: tuple[Field, ...] = (
         c.text_value,
         "derive UIDs from this seed and every input (reruns give identical files)",
         header=False,
+    ),
+    Field(
+        "reference",
+        "text",
+        c.text_value,
+        "a DICOM file or series folder of the original scan: the output joins its patient "
+        "and study (flags still win)",
+        header=False,
+    ),
+    Field(
+        "frame_of_reference",
+        "text",
+        c.choice(*FRAME_OF_REFERENCE_MODES),
+        "with a reference: share its frame of reference (same), not (new), or decide from "
+        "the geometry (auto, the default)",
+        header=False,
+        choices=FRAME_OF_REFERENCE_MODES,
     ),
     Field(
         "transfer_syntax",

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..errors import VinciError
 from ..fields import HEADER_FIELDS, OPTION_FIELDS, clean_options
 from .common import AddCommand, add_template_dirs
 
@@ -65,14 +66,33 @@ def _print_report(report, as_json: bool) -> None:
 def cmd_save(args: argparse.Namespace) -> None:
     from ..export.metadata import metadata_from
     from ..export.save import save_series
-    from ..template.library import load_template
 
-    template = load_template(args.template, args.template_dir)
+    template = _template(args)
     values = {f.name: getattr(args, f.name) for f in HEADER_FIELDS}
     metadata, not_written = metadata_from(values, args.metadata)
     options = _options(args)
     options.not_written = not_written
     _print_report(save_series(args.input, args.output, template, metadata, options), args.json)
+
+
+def _template(args: argparse.Namespace):
+    """The template named, else (with a reference) the one of the reference's scanner,
+    from the library or made from the reference itself."""
+    import tempfile
+
+    from ..dicomio import read_series
+    from ..template.from_scan import template_for_scan
+    from ..template.library import load_template
+    from ..template.parser import read_template
+
+    if args.template:
+        return load_template(args.template, args.template_dir)
+    if not args.reference:
+        raise VinciError("give --template NAME|FILE (or --reference to use its scanner's)")
+    reference = Path(args.reference)
+    scan = read_series(reference)[0].filename if reference.is_dir() else reference
+    with tempfile.TemporaryDirectory(prefix="nipype-vinci-") as work:
+        return read_template(template_for_scan(scan, Path(work) / "reference.dump"))
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -121,7 +141,11 @@ def register(command: AddCommand) -> None:
     sub = command("save", cmd_save, "write an image (3D/4D) as a DICOM series")
     sub.add_argument("input", metavar="IN", help="image file nibabel reads")
     sub.add_argument("output", metavar="OUT_DIR", help="series folder to create")
-    sub.add_argument("--template", required=True, metavar="NAME|FILE")
+    sub.add_argument(
+        "--template",
+        metavar="NAME|FILE",
+        help="the template (with --reference: default the one of the reference's scanner)",
+    )
     sub.add_argument(
         "--metadata", metavar="FILE.json", help="keyword values, or a BIDS sidecar (flags win)"
     )

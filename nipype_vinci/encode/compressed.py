@@ -28,7 +28,14 @@ def _item(length: int) -> bytes:
 class EncapsulatedEncoder(SeriesEncoder):
     """One compressed frame a file, in an encapsulated pixel data element."""
 
-    def __init__(self, header: Dataset, per_file: list[Slot], version: str, syntax: str):
+    def __init__(
+        self,
+        header: Dataset,
+        per_file: list[Slot],
+        version: str,
+        syntax: str,
+        element_tags: frozenset[int] = frozenset(),
+    ):
         from pydicom.pixels import get_encoder
 
         if any(slot.keyword == "PIXELDATAGROUPLENGTH" for slot in per_file):
@@ -37,7 +44,7 @@ class EncapsulatedEncoder(SeriesEncoder):
                 "the template's PIXELDATAGROUPLENGTH cannot be known before compressing; "
                 "remove (7fe0,0000) from the template or write it uncompressed",
             )
-        super().__init__(header, per_file, version, syntax)
+        super().__init__(header, per_file, version, syntax, element_tags)
         self.codec = get_encoder(syntax)
         if not self.codec.is_available:
             missing = "; ".join(self.codec.missing_dependencies)
@@ -68,8 +75,8 @@ class EncapsulatedEncoder(SeriesEncoder):
 class DeflatedEncoder(SeriesEncoder):
     """Deflated Explicit VR Little Endian: the data set after the file meta group deflated."""
 
-    def pieces(self, values: dict[str, object], pixels: np.ndarray) -> list[bytes | memoryview]:
-        meta, *body = super().pieces(values, pixels)
+    def pieces(self, values, pixels, elements=None) -> list[bytes | memoryview]:
+        meta, *body = super().pieces(values, pixels, elements)
         squeeze = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
         deflated = b"".join(squeeze.compress(piece) for piece in body) + squeeze.flush()
         return [meta, deflated + b"\x00" * (len(deflated) % 2)]

@@ -61,8 +61,15 @@ class SeriesEncoder:
     """The byte layout of one series: constant runs and the per-file slots between them."""
 
     def __init__(
-        self, header: Dataset, per_file: list[Slot], implementation_version: str, syntax: str
+        self,
+        header: Dataset,
+        per_file: list[Slot],
+        implementation_version: str,
+        syntax: str,
+        element_tags: frozenset[int] = frozenset(),
     ):
+        """``per_file``: the keyword slots filled file by file; ``element_tags``: elements
+        (not keywords) that the caller gives whole for each file, or leaves out."""
         self.implicit = syntax == ImplicitVRLittleEndian
         charset = header.get("SpecificCharacterSet", "ISO_IR 6") or "ISO_IR 6"
         self.encodings = convert_encodings([charset] if isinstance(charset, str) else charset)
@@ -73,7 +80,8 @@ class SeriesEncoder:
         self.meta.TransferSyntaxUID = syntax
         self.meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
         self.meta.ImplementationVersionName = implementation_version
-        per_file_tags = {slot.tag for slot in per_file}
+        self.element_tags = element_tags
+        per_file_tags = {slot.tag for slot in per_file} | element_tags
         tags = sorted({int(e.tag) for e in header} | per_file_tags | {PIXEL_DATA})
         self.layout: list[bytes | int] = []
         run: list[DataElement] = []
@@ -114,15 +122,17 @@ class SeriesEncoder:
         """A UI element of the file meta group (always Explicit VR Little Endian)."""
         return _encode_simple(tag, "UI", uid, implicit=False)
 
+    def _element_bytes(self, element: DataElement) -> bytes:
+        stream = _stream(self.implicit)
+        write_data_element(stream, element, self.encodings)
+        return stream.getvalue()
+
     def element(self, tag: int, vr: str, value: object) -> bytes:
         """The bytes of one element (values as pydicom's DataElement takes them)."""
         fast = _encode_simple(tag, vr, value, self.implicit)
         if fast is not None:
             return fast
-        stream = _stream(self.implicit)
-        element = DataElement(tag, vr, value, validation_mode=config.IGNORE)
-        write_data_element(stream, element, self.encodings)
-        return stream.getvalue()
+        return self._element_bytes(DataElement(tag, vr, value, validation_mode=config.IGNORE))
 
     def _slot_bytes(self, slot: Slot, value: object) -> bytes:
         """A per-file slot's bytes; values that recur (positions across frames, timing
@@ -136,10 +146,19 @@ class SeriesEncoder:
             encoded = self._encoded[key] = self.element(slot.tag, slot.vr, checked)
         return encoded
 
-    def pieces(self, values: dict[str, object], pixels: np.ndarray) -> list[bytes | memoryview]:
+    def pieces(
+        self,
+        values: dict[str, object],
+        pixels: np.ndarray,
+        elements: dict[int, DataElement] | None = None,
+    ) -> list[bytes | memoryview]:
         """Every piece of one file, in order, ready for ``os.writev``: ``values`` holds the
-        per-file keywords' values (SOPINSTANCEUID at least)."""
+        per-file keywords' values (SOPINSTANCEUID at least), ``elements`` this file's
+        elements of ``element_tags``."""
         encoded = {slot.tag: self._slot_bytes(slot, values[slot.keyword]) for slot in self.per_file}
+        for tag in self.element_tags:
+            element = (elements or {}).get(tag)
+            encoded[tag] = b"" if element is None else self._element_bytes(element)
         pieces: list[bytes | memoryview] = [self.file_meta(values["SOPINSTANCEUID"])]
         for part in self.layout:
             if isinstance(part, bytes):

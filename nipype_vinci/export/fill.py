@@ -128,7 +128,9 @@ SERIES: dict[str, SeriesProducer] = {
     "SPACINGBETWEENSLICES": lambda ctx: _ds(ctx.geometry.spacing[2]),
     "STUDYINSTANCEUID": lambda ctx: ctx.metadata.study_instance_uid or ctx.uids.uid("study"),
     "SERIESINSTANCEUID": lambda ctx: ctx.uids.uid("series", ctx.series_index),
-    "FRAMEOFREFERENCEUID": lambda ctx: ctx.uids.uid("frame-of-reference", ctx.series_index),
+    "FRAMEOFREFERENCEUID": lambda ctx: (
+        ctx.metadata.frame_of_reference_uid or ctx.uids.uid("frame-of-reference", ctx.series_index)
+    ),
     "STUDYID": lambda ctx: ctx.metadata.study_id,
     "SERIESNUMBER": lambda ctx: str(
         ctx.metadata.series_number

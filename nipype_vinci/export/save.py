@@ -8,8 +8,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from pydicom.dataelem import DataElement
+from pydicom.sequence import Sequence
+
 from ..encode import encoder_for, transfer_syntax
-from ..errors import VinciError
+from ..errors import VinciError, field_error
+from ..fields import BY_NAME
 from ..template.keywords import KEYWORDS
 from ..template.model import Slot, Template
 from ..template.writer import dump_template
@@ -24,9 +28,18 @@ from .fill import (
     written_fields,
 )
 from .geometry import geometry_from_affine
-from .metadata import Metadata, given
+from .metadata import Metadata, build_metadata, given
 from .output import BackgroundWriter, atomic_folder, file_name
 from .quantize import PixelFormat, Quantizer, Scaling, choose_scaling
+from .reference import (
+    Reference,
+    mark_derived,
+    read_reference,
+    reference_values,
+    same_space,
+    source_image_item,
+    source_instances,
+)
 from .uids import UidSource, series_seed
 from .volume import open_volume, value_range
 
@@ -46,6 +59,8 @@ class SaveOptions:
     series_index: int = 0
     overwrite: bool = False
     transfer_syntax: str | None = None  # a name of encode.TRANSFER_SYNTAXES; None: template's
+    reference: str | None = None  # the original scan (file or series folder) to join
+    frame_of_reference: str = "auto"  # with a reference: auto, same or new
     progress: Callable[[int, int], None] | None = None
     clock: datetime | None = None  # the "now" of dates and times; fixed for reproducible runs
     not_written: tuple[str, ...] = ()  # metadata keys the caller read that nothing writes
@@ -72,6 +87,7 @@ class Report:
     seconds: float = 0.0
     not_written: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reference: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -139,6 +155,52 @@ def _texts(metadata: Metadata, label: str) -> list[str]:
     return [v for v in given(metadata).values() if isinstance(v, str)] + [label]
 
 
+SOURCE_IMAGE_SEQUENCE = 0x00082112
+
+
+def joined(reference: Reference, metadata: Metadata) -> Metadata:
+    """The user's metadata over the reference's Patient, Study and radiopharmaceutical."""
+    from_reference = build_metadata(
+        reference_values(reference),
+        lambda name: f"{reference.path}: {BY_NAME[name].dicom} of the reference",
+    )
+    return Metadata(**{**given(from_reference), **given(metadata)})
+
+
+def _frame_of_reference(reference, metadata, geometry, shape, mode: str):
+    """The metadata with the reference's FrameOfReferenceUID when the image shares its
+    space, the reference instances the slices lie on, and the decision for the report."""
+    inside, reason = same_space(reference, geometry, shape)
+    same = {"same": True, "new": False}.get(mode, inside)
+    if mode != "auto":
+        reason = f"{mode} was asked for"
+    uid = str(reference.header.get("FrameOfReferenceUID", ""))
+    if same and not uid:
+        raise field_error("frame_of_reference", f"{reference.path} has no FrameOfReferenceUID")
+    given_uid = metadata.frame_of_reference_uid
+    if same and given_uid is None:
+        metadata = Metadata(**{**given(metadata), "frame_of_reference_uid": uid})
+    sources = source_instances(reference, geometry, shape) if same else {}
+    decision = {
+        "path": reference.path,
+        "study_instance_uid": str(reference.header.StudyInstanceUID),
+        "series_instance_uid": str(reference.header.SeriesInstanceUID),
+        "frame_of_reference": {"mode": mode, "same": same, "reason": reason},
+        "source_images": len(sources),
+    }
+    return metadata, sources, decision
+
+
+def _source_image(source: tuple | None) -> dict[int, DataElement] | None:
+    if source is None:
+        return None
+    return {
+        SOURCE_IMAGE_SEQUENCE: DataElement(
+            SOURCE_IMAGE_SEQUENCE, "SQ", Sequence([source_image_item(*source)])
+        )
+    }
+
+
 def save_series(
     in_file: str | Path,
     out_dir: str | Path,
@@ -155,6 +217,9 @@ def save_series(
         template.dataset.file_meta.get("TransferSyntaxUID"),
         template.source,
     )
+    reference = read_reference(options.reference) if options.reference else None
+    if reference is not None:
+        metadata = joined(reference, metadata)
     seeded = options.uid_seed is not None or options.reproducible
     volume = open_volume(in_file, options.nan_value, digest=seeded)
     geometry = geometry_from_affine(volume.affine, str(in_file))
@@ -177,6 +242,12 @@ def save_series(
             kind=OUTPUT_KIND,
         )
     clock = options.clock or (volume.modified if seeded else datetime.now())
+    sources: dict[int, tuple] = {}
+    joining: dict = {}
+    if reference is not None:
+        metadata, sources, joining = _frame_of_reference(
+            reference, metadata, geometry, volume.shape, options.frame_of_reference
+        )
     ctx = SeriesContext(
         metadata=metadata,
         geometry=geometry,
@@ -194,8 +265,11 @@ def save_series(
         timing=frame_timing(metadata, volume.frames, "frame_durations" in written_fields(template)),
     )
     header = fill_series(template, ctx)
+    if reference is not None:
+        mark_derived(header, reference, max(s.slope for s in scalings) / 2)
+    element_tags = frozenset([SOURCE_IMAGE_SEQUENCE]) if sources else frozenset()
     encoder = encoder_for(syntax)(
-        header, _per_file_slots(template, fmt), IMPLEMENTATION_VERSION, syntax
+        header, _per_file_slots(template, fmt), IMPLEMENTATION_VERSION, syntax, element_tags
     )
     keywords = template.keywords
     wants_extremes = bool({"SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"} & keywords)
@@ -216,7 +290,8 @@ def save_series(
             )
             plane["SOPINSTANCEUID"] = uid
             names.append(file_name(number + 1, total))
-            pieces = encoder.pieces({**by_slice[k], **by_frame[frame], **plane}, stored)
+            extra = _source_image(sources.get(k))
+            pieces = encoder.pieces({**by_slice[k], **by_frame[frame], **plane}, stored, extra)
             writer.submit(work / names[-1], pieces)
             if options.progress:
                 options.progress(number + 1, total)
@@ -243,4 +318,5 @@ def save_series(
         shape=list(volume.shape),
         seconds=round(time.perf_counter() - started, 3),
         not_written=[*unslotted, *options.not_written],
+        reference=joining,
     )
