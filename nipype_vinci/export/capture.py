@@ -79,6 +79,7 @@ def series_header(
     header.SeriesNumber = series_number
     header.SeriesDescription = description
     header.SeriesDate, header.SeriesTime = header.StudyDate, header.StudyTime
+    header.Laterality = ""  # unknown: dciodvfy asks for this 2C attribute, empty or not
     header.Manufacturer = "nipype_vinci"
     header.ConversionType = "WSD"
     header.SecondaryCaptureDeviceManufacturer = "nipype_vinci"
