@@ -64,7 +64,8 @@ def _listed(values: list[int]) -> str:
 
 
 def label_volume(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """The label map's voxels (x, y, z) as whole numbers, and its affine."""
+    """The label map's voxels (x, y, z) as non-negative whole numbers (integer type kept,
+    floats made int32), and its affine."""
     volume = open_volume(path)
     if volume.frames > 1:
         raise VinciError(f"{path}: a label map is 3D; this image has {volume.frames} frames")
@@ -75,30 +76,41 @@ def label_volume(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                 f"{path}: holds values that are not whole numbers; a label map holds "
                 "0 (background) and the label values of the labels file"
             )
+        data = data.astype(np.int32)
     elif data.dtype.kind not in "iub":
         raise VinciError(f"{path}: voxels of type {data.dtype} are not label values")
     if data.size and data.min() < 0:
         raise VinciError(f"{path}: holds negative values; label values are 0 and up")
-    return data.reshape(volume.shape[:3]).astype(np.int64), volume.affine
+    return data.reshape(volume.shape[:3]), volume.affine
 
 
-def segment_numbers(
+def present_labels(
     stack: np.ndarray, table: dict[int, Label], source: str, labels_file: str
-) -> tuple[np.ndarray, list[int]]:
-    """The stack with label values replaced by segment numbers 1..n (the present labels in
-    value order), and those label values."""
-    values = [int(v) for v in np.unique(stack) if v != 0]
-    unknown = [v for v in values if v not in table]
+) -> dict[int, int]:
+    """The voxel count of each label value in the stack (0 left out); a value the table
+    lacks is an error naming it."""
+    top = max(table)
+    if int(stack.max()) <= top:  # count plane by plane: no copy of the whole stack
+        counts = sum(np.bincount(plane.ravel(), minlength=top + 1) for plane in stack)
+        found = {int(v): int(counts[v]) for v in np.flatnonzero(counts) if v != 0}
+    else:  # some value lies above the table: an error, which names every such value
+        found = {int(v): 0 for v in np.unique(stack) if v != 0}
+    unknown = [v for v in found if v not in table]
     if unknown:
         raise VinciError(
             f"{source}: label value(s) {_listed(unknown)} are not in {labels_file}; "
             "add them to the labels file"
         )
-    if not values:
+    if not found:
         raise VinciError(f"{source}: holds no labelled voxel (every voxel is 0)")
+    return found
+
+
+def segment_numbers(stack: np.ndarray, values: list[int]) -> np.ndarray:
+    """The stack with label values replaced by segment numbers 1..n in ``values`` order."""
     lookup = np.zeros(max(values) + 1, dtype=np.uint8 if len(values) < 256 else np.uint16)
     lookup[values] = np.arange(1, len(values) + 1)
-    return lookup[stack], values
+    return lookup[stack]
 
 
 def _description(number: int, label: Label):
@@ -165,8 +177,14 @@ def save_seg(
         f"{label_file}: the label map",
         str(reference_dir),
     )
-    stack = np.stack([voxels.plane(data, s) for s in range(len(reference))])
-    numbers, values = segment_numbers(stack, table, str(label_file), str(labels_file))
+    stack = np.empty((len(reference), voxels.rows, voxels.columns), dtype=data.dtype)
+    for s in range(len(reference)):
+        stack[s] = voxels.plane(data, s)
+    del data
+    counts = present_labels(stack, table, str(label_file), str(labels_file))
+    values = sorted(counts)
+    numbers = segment_numbers(stack, values)
+    del stack
     series_number = options.series_number
     if series_number is None:
         series_number = int(reference[0].get("SeriesNumber", 0) or 0) + SERIES_NUMBER_OFFSET
@@ -194,7 +212,6 @@ def save_seg(
     name = file_name(1, 1)
     with atomic_folder(out_dir, options.overwrite) as work:
         seg.save_as(work / name)
-    counts = np.bincount(numbers.ravel(), minlength=len(values) + 1)
     return SegReport(
         input=str(label_file),
         reference=str(reference_dir),
@@ -206,7 +223,7 @@ def save_seg(
         sop_instance_uid=sop_uid,
         frame_of_reference_uid=str(seg.FrameOfReferenceUID),
         segments=[
-            {"number": n, "value": v, "name": table[v].name, "voxels": int(counts[n])}
+            {"number": n, "value": v, "name": table[v].name, "voxels": counts[v]}
             for n, v in enumerate(values, 1)
         ],
         absent_labels=[
