@@ -9,11 +9,12 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from nibabel.orientations import apply_orientation, inv_ornt_aff, io_orientation
 
 from nipype_vinci.export.colormaps import colormap
 
 from .conftest import cli
-from .export_checks import dciodvfy_errors
+from .export_checks import dciodvfy_errors, dcm2niix_volume, dcmdump_problems
 
 # The base (a CT): 1 mm x 1 mm x 2 mm, x running right to left. World x = 20 - i.
 BASE_AFFINE = np.array([[-1.0, 0, 0, 20], [0, 1.0, 0, -15], [0, 0, 2.0, -8], [0, 0, 0, 1]])
@@ -82,7 +83,7 @@ def run_overlay(inputs: dict, cmap: str, *extra: str):
 def check_overlay(inputs: dict, report: dict, table: np.ndarray) -> list[pydicom.Dataset]:
     files = sorted((inputs["dir"] / "fused").glob("*.dcm"))
     assert [f.name for f in files] == report["files"] and len(files) == BASE_SHAPE[2]
-    assert dciodvfy_errors(files) == []
+    assert dciodvfy_errors(files) == [] and dcmdump_problems(files) == []
     datasets = [pydicom.dcmread(f) for f in files]
     want = expected_blend(inputs["base"], table)
     box = report["colorbar"]
@@ -110,6 +111,26 @@ def test_overlay_equals_a_numpy_blend(inputs):
     assert report["shape"] == [30, 40, 8] and report["warnings"] == []
     box = report["colorbar"]
     assert box["right"] <= 40 and box["left"] >= 30
+
+
+def rgb_canonical(data: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y, z, RGB) data and affine turned to the closest RAS+ voxel order."""
+    ornt = io_orientation(affine)
+    turned = np.stack([apply_orientation(data[..., c], ornt) for c in range(3)], axis=3)
+    return turned, affine @ inv_ornt_aff(ornt, data.shape[:3])
+
+
+def test_dcm2niix_rebuilds_the_overlay_on_the_base_grid(inputs):
+    report = run_overlay(inputs, "hot")
+    datasets = [pydicom.dcmread(inputs["dir"] / "fused" / name) for name in report["files"]]
+    written = np.stack([d.pixel_array.transpose(1, 0, 2) for d in datasets], axis=2)
+    rebuilt = dcm2niix_volume(inputs["dir"] / "fused", inputs["dir"] / "rebuilt")
+    rgb = np.asarray(rebuilt.dataobj)  # dcm2niix writes RGB24: one (R, G, B) record a voxel
+    rgb = np.stack([rgb["R"], rgb["G"], rgb["B"]], axis=3).reshape(BASE_SHAPE + (3,))
+    got, got_affine = rgb_canonical(rgb, rebuilt.affine)
+    want, want_affine = rgb_canonical(written, BASE_AFFINE)
+    assert np.max(np.abs(got_affine - want_affine)) < 0.01
+    assert np.array_equal(got, want)
 
 
 def test_overlay_joins_the_reference_study(inputs):

@@ -17,7 +17,7 @@ from nipype_vinci.errors import VinciError
 from nipype_vinci.export.labels import DEFAULT_CATEGORY, read_label_table
 
 from .conftest import cli, need_tool
-from .export_checks import dciodvfy_errors
+from .export_checks import dciodvfy_errors, dcmdump_problems
 
 CT_AFFINE = np.array([[-0.75, 0, 0, 60.0], [0, -0.75, 0, 80.0], [0, 0, 2.5, -40.0], [0, 0, 0, 1]])
 SHAPE = (40, 32, 10)
@@ -75,7 +75,7 @@ def check_seg(seg_dir: Path, reference_dir: Path, image: nib.Nifti1Image, values
     instances those of the reference. Returns the SEG."""
     files = sorted(seg_dir.glob("*.dcm"))
     assert len(files) == 1
-    assert dciodvfy_errors(files) == []
+    assert dciodvfy_errors(files) == [] and dcmdump_problems(files) == []
     seg = hd.seg.segread(files[0])
     datasets = read_series(reference_dir)
     assert seg.FrameOfReferenceUID == datasets[0].FrameOfReferenceUID

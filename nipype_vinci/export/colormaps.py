@@ -1,10 +1,15 @@
-"""Colour maps as 256-entry RGB tables, from a few control points (no plotting library)."""
+"""Colour maps as 256-entry RGB tables, from a few control points (no plotting library).
+
+The names are plain data (the command line lists them without importing numpy)."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import VinciError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LEVELS = 256
 
@@ -28,6 +33,8 @@ COLORMAPS = tuple(CONTROL_POINTS)
 
 def colormap(name: str) -> np.ndarray:
     """The (256, 3) uint8 table of a colour map: entry 0 for the low end, 255 the high."""
+    import numpy as np
+
     points = CONTROL_POINTS.get(name)
     if points is None:
         raise VinciError(f"colour map {name!r} is unknown; choose one of {', '.join(COLORMAPS)}")
