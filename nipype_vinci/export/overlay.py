@@ -156,9 +156,7 @@ def _default_window(base: np.ndarray, what: str) -> tuple[float, float]:
     return (low + high) / 2, max(high - low, 1e-6)
 
 
-def _check(options: OverlayOptions, window: tuple[float, float], value_range) -> None:
-    if not 0.0 <= options.alpha <= 1.0:
-        raise VinciError(f"--alpha {options.alpha:g} is not between 0 and 1")
+def _check(window: tuple[float, float], value_range: tuple[float, float]) -> None:
     if not window[1] > 0:
         raise VinciError(f"--base-window: the width {window[1]:g} must be positive")
     if not value_range[1] > value_range[0]:
@@ -178,10 +176,38 @@ def _joined_frame(
     uid = str(reference[0].get("FrameOfReferenceUID", ""))
     if same and uid:
         return uid, []
+    why = "does not lie on the grid of" if not same else "has no FrameOfReferenceUID in"
     return None, [
-        f"the base does not lie on the grid of the reference {where}; "
+        f"the base {why} the reference {where}; "
         "the overlay joins its study with its own frame of reference"
     ]
+
+
+def _header(
+    options: OverlayOptions, base_affine: np.ndarray, base_shape: tuple[int, ...], parts: list
+):
+    """The series header (joined to the reference when given), its warnings, and the UID
+    source and parts (the reference's contents added) for the instances."""
+    uids = UidSource(options.uid_seed)
+    reference = read_series(options.reference) if options.reference else None
+    frame_uid, warnings, number = None, [], options.series_number
+    if reference:
+        parts = [*parts, files_digest(*(d.filename for d in reference))]
+        where = str(options.reference)
+        frame_uid, warnings = _joined_frame(reference, base_affine, base_shape, where)
+    if number is None:
+        number = int(reference[0].get("SeriesNumber", 0) or 0) if reference else 0
+        number += SERIES_NUMBER_OFFSET
+    header = series_header(
+        reference[0] if reference else None,
+        uids.uid("overlay-study", *parts),
+        uids.uid("overlay-series", *parts),
+        frame_uid or uids.uid("overlay-frame-of-reference", *parts),
+        number,
+        options.series_description,
+        options.clock or datetime.now(),
+    )
+    return header, warnings, uids, parts
 
 
 def save_overlay(
@@ -194,41 +220,28 @@ def save_overlay(
     options = options or OverlayOptions()
     started = time.perf_counter()
     table = colormap(options.colormap)
+    if not 0.0 <= options.alpha <= 1.0:
+        raise VinciError(f"--alpha {options.alpha:g} is not between 0 and 1")
     base, base_affine = _volume_data(base_file, "base")
     image, image_affine = _volume_data(image_file, "image")
     geometry = geometry_from_affine(base_affine, str(base_file))
     window = options.base_window or _default_window(base, str(base_file))
     value_range = options.value_range or _percentiles(image, str(image_file))
-    _check(options, window, value_range)
-    reference = read_series(options.reference) if options.reference else None
-    parts = [
-        files_digest(base_file),
-        files_digest(image_file),
-        files_digest(*(d.filename for d in reference)) if reference else "",
-        options.colormap,
-        options.alpha,
-        window,
-        value_range,
-        options.series_number,
-        options.series_description,
-    ]
-    uids = UidSource(options.uid_seed)
-    frame_uid, warnings = None, []
-    if reference:
-        where = str(options.reference)
-        frame_uid, warnings = _joined_frame(reference, base_affine, base.shape, where)
-    series_number = options.series_number
-    if series_number is None:
-        ref_number = int(reference[0].get("SeriesNumber", 0) or 0) if reference else 0
-        series_number = ref_number + SERIES_NUMBER_OFFSET
-    header = series_header(
-        reference[0] if reference else None,
-        uids.uid("overlay-study", *parts),
-        uids.uid("overlay-series", *parts),
-        frame_uid or uids.uid("overlay-frame-of-reference", *parts),
-        series_number,
-        options.series_description,
-        options.clock or datetime.now(),
+    _check(window, value_range)
+    header, warnings, uids, parts = _header(
+        options,
+        base_affine,
+        base.shape,
+        [
+            files_digest(base_file),
+            files_digest(image_file),
+            options.colormap,
+            options.alpha,
+            window,
+            value_range,
+            options.series_number,
+            options.series_description,
+        ],
     )
     rows, columns, slices = base.shape[1], base.shape[0], base.shape[2]
     box = colorbar_box(rows, columns)
