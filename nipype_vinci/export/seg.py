@@ -84,6 +84,25 @@ def label_volume(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(volume.shape[:3]), volume.affine
 
 
+def labels_on_reference(
+    label_file: str | Path, reference: list, reference_dir: str | Path
+) -> np.ndarray:
+    """The label map as one (rows, columns) plane per reference instance, in their order;
+    a map off the reference's grid is an error naming both grids."""
+    data, affine = label_volume(label_file)
+    voxels = require_voxel_map(
+        affine,
+        data.shape,
+        series_grid(reference, str(reference_dir)),
+        f"{label_file}: the label map",
+        str(reference_dir),
+    )
+    stack = np.empty((len(reference), voxels.rows, voxels.columns), dtype=data.dtype)
+    for s in range(len(reference)):
+        stack[s] = voxels.plane(data, s)
+    return stack
+
+
 def present_labels(
     stack: np.ndarray, table: dict[int, Label], source: str, labels_file: str
 ) -> dict[int, int]:
@@ -169,22 +188,10 @@ def save_seg(
     started = time.perf_counter()
     table = read_label_table(labels_file)
     reference = read_series(reference_dir)
-    data, affine = label_volume(label_file)
-    voxels = require_voxel_map(
-        affine,
-        data.shape,
-        series_grid(reference, str(reference_dir)),
-        f"{label_file}: the label map",
-        str(reference_dir),
-    )
-    stack = np.empty((len(reference), voxels.rows, voxels.columns), dtype=data.dtype)
-    for s in range(len(reference)):
-        stack[s] = voxels.plane(data, s)
-    del data
+    stack = labels_on_reference(label_file, reference, reference_dir)
     counts = present_labels(stack, table, str(label_file), str(labels_file))
     values = sorted(counts)
     numbers = segment_numbers(stack, values)
-    del stack
     series_number = options.series_number
     if series_number is None:
         series_number = int(reference[0].get("SeriesNumber", 0) or 0) + SERIES_NUMBER_OFFSET
@@ -229,7 +236,7 @@ def save_seg(
         absent_labels=[
             {"value": v, "name": label.name}
             for v, label in sorted(table.items())
-            if v not in set(values)
+            if v not in counts
         ],
         seconds=round(time.perf_counter() - started, 3),
         warnings=warned,
