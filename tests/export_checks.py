@@ -30,6 +30,17 @@ def dciodvfy_errors(files: list[Path]) -> list[str]:
     return errors
 
 
+def dcmdump_problems(files: list[Path]) -> list[str]:
+    """What DCMTK's dcmdump says is wrong when it reads the files (nothing, for good files)."""
+    tool = need_tool("dcmdump")
+    problems = []
+    for path in files:
+        result = subprocess.run([tool, "-q", str(path)], capture_output=True, text=True)
+        if result.returncode or result.stderr.strip():
+            problems.append(f"{path.name}: {result.returncode} {result.stderr.strip()}")
+    return problems
+
+
 def canonical(image: nib.Nifti1Image) -> tuple[np.ndarray, np.ndarray]:
     """Data (float64) and affine of an image turned to the closest RAS+ voxel order."""
     data = np.asarray(image.dataobj, dtype=np.float64)

@@ -12,7 +12,7 @@ from .. import __version__
 from ..errors import VinciError
 
 PROG = "nipype-vinci"
-COMMAND_GROUPS = ("templates", "save", "bids")  # modules of this package, imported on use
+COMMAND_GROUPS = ("templates", "save", "bids", "kinds")  # modules of this package, imported on use
 
 
 def _parser() -> argparse.ArgumentParser:

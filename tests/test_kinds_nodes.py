@@ -1,0 +1,84 @@
+"""The SaveSeg and SaveOverlay nodes: outputs under the node's folder, reproducible UIDs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+from nipype.pipeline import engine as pe
+
+from nipype_vinci.interfaces import SaveOverlay, SaveSeg
+
+from .conftest import cli
+
+AFFINE = np.diag([-2.0, -2.0, 3.0, 1.0])
+SHAPE = (24, 20, 6)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict:
+    d = tmp_path_factory.mktemp("inputs")
+    base = np.random.default_rng(3).integers(0, 500, SHAPE).astype(np.int16)
+    nib.save(nib.Nifti1Image(base, AFFINE), d / "ct.nii.gz")
+    labels = (base > 400).astype(np.uint8)
+    nib.save(nib.Nifti1Image(labels, AFFINE), d / "labels.nii.gz")
+    (d / "dseg.tsv").write_text("index\tname\n1\tbright\n")
+    done = cli("save", str(d / "ct.nii.gz"), str(d / "ct"), "--template", "ge-lightspeed16-ct")
+    assert done.returncode == 0, done.stderr
+    return {"dir": d}
+
+
+def run(node_factory, base_dir, **values):
+    node = pe.Node(node_factory(**values), name="node", base_dir=str(base_dir))
+    return node.run().outputs
+
+
+def test_save_seg_node(tmp_path, inputs):
+    d = inputs["dir"]
+    values = {
+        "in_file": str(d / "labels.nii.gz"),
+        "reference_dir": str(d / "ct"),
+        "labels_file": str(d / "dseg.tsv"),
+    }
+    first, second = run(SaveSeg, tmp_path / "a", **values), run(SaveSeg, tmp_path / "b", **values)
+    assert first.seg_file.startswith(str(tmp_path / "a"))
+    assert pydicom.dcmread(first.seg_file).SeriesInstanceUID == first.series_instance_uid
+    assert first.series_instance_uid == second.series_instance_uid
+    report = json.loads(Path(first.report_file).read_text())
+    assert report["kind"] == "seg" and report["segments"][0]["name"] == "bright"
+
+
+def test_save_overlay_node(tmp_path, inputs):
+    d = inputs["dir"]
+    values = {
+        "base_file": str(d / "ct.nii.gz"),
+        "in_file": str(d / "ct.nii.gz"),
+        "reference_dir": str(d / "ct"),
+        "value_range": (100.0, 450.0),
+    }
+    first, second = (
+        run(SaveOverlay, tmp_path / "a", **values),
+        run(SaveOverlay, tmp_path / "b", **values),
+    )
+    assert len(first.dicom_files) == SHAPE[2]
+    assert all(f.startswith(str(tmp_path / "a")) for f in first.dicom_files)
+    assert first.series_instance_uid == second.series_instance_uid
+    reference = pydicom.dcmread(sorted((d / "ct").glob("*.dcm"))[0])
+    fused = pydicom.dcmread(first.dicom_files[0])
+    assert fused.StudyInstanceUID == reference.StudyInstanceUID
+
+
+def test_save_seg_node_names_the_problem(tmp_path, inputs):
+    d = inputs["dir"]
+    (tmp_path / "empty.tsv").write_text("index\tname\n2\tother\n")
+    node = SaveSeg(
+        in_file=str(d / "labels.nii.gz"),
+        reference_dir=str(d / "ct"),
+        labels_file=str(tmp_path / "empty.tsv"),
+    )
+    with pytest.raises(ValueError, match=r"SaveSeg: .*label value\(s\) 1 are not in"):
+        node.run(cwd=str(tmp_path))
