@@ -212,6 +212,8 @@ def build_template(
     remove_source_references(dataset)
     maker = _Maker(keep_private)
     maker.clean(dataset, ())
+    if PIXEL_DATA not in dataset:  # a header-only source: the pixel slot is the output's
+        maker.pixel_slot(dataset)
     maker.add_needed(dataset)
     decide_conditionals(dataset)
     notes += repair_values(dataset)  # keyword slots are empty: save fills them

@@ -46,25 +46,25 @@ def _sop_class(scan: Dataset) -> str:
     return str(scan.get("SOPClassUID") or (meta or {}).get("MediaStorageSOPClassUID") or "")
 
 
-def _what_it_is(scan: Dataset) -> str | None:
-    sop_class = _sop_class(scan)
+def non_image_kind(sop_class: str, modality: str) -> str | None:
+    """What a SOP class or modality that holds no volume image is ("a Segmentation (SEG)");
+    None for an image."""
     for prefix, what in NON_IMAGE_CLASSES.items():
         if sop_class.startswith(prefix):
             return what
-    return NON_IMAGE_MODALITIES.get(str(scan.get("Modality", "") or "").upper())
+    return NON_IMAGE_MODALITIES.get(modality.strip().upper())
 
 
 def refusal(scan: Dataset) -> str | None:
     """Why ``scan`` cannot be the source of a volume template (one line); None when it can."""
     if not _sop_class(scan):
         return f"the file has no SOPClassUID (0008,0016), so its IOD is unknown; {NEEDS}"
-    what = _what_it_is(scan)
+    what = non_image_kind(_sop_class(scan), str(scan.get("Modality", "") or ""))
     if what:
         return f"the file is {what}, not an image; {NEEDS}"
     missing = [name for name in PIXEL_MODULE if name not in scan]
-    if missing or "PixelData" not in scan:
-        absent = ", ".join(missing or ["PixelData"])
-        return f"the file has no image pixel module (no {absent}); {NEEDS}"
+    if missing:  # the pixel data themselves may be absent: a template takes none of them
+        return f"the file has no image pixel module (no {', '.join(missing)}); {NEEDS}"
     frames = int(scan.get("NumberOfFrames", 1) or 1)
     if frames > 1 or "PerFrameFunctionalGroupsSequence" in scan:
         kind = UID_dictionary.get(_sop_class(scan), ("a multi-frame image",))[0]
