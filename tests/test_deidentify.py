@@ -235,3 +235,11 @@ def test_enhanced_and_seg_sources_get_a_clear_line(name: str, says: str, tmp_pat
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert says in result.stderr and "RESCALEINTERCEPT" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bits_allocated_the_iod_forbids_becomes_16_with_a_note() -> None:
+    scan = _ct()
+    scan.BitsAllocated, scan.BitsStored, scan.HighBit = 8, 8, 7  # CT Image allows 16 only
+    made = _made(scan)
+    assert made.template.dataset.BitsAllocated == 16
+    assert any("BitsAllocated 8" in note for note in made.notes)

@@ -3,7 +3,8 @@
 The steps, each a rule of its own module:
 
 1. `volume_source.refusal`: only a single-frame grey-scale image can be a volume template;
-   MONOCHROME1 becomes MONOCHROME2 (a note says so).
+   MONOCHROME1 becomes MONOCHROME2, and a BitsAllocated its IOD does not allow becomes 16
+   (a note says so).
 2. `repair.remove_source_references`: references into the source's study are removed.
 3. The walk below: an element at a keyword's home becomes that keyword (identifiers, dates,
    patient characteristics, geometry, scaling: whatever the output computes); values that
@@ -30,7 +31,8 @@ from .deidentify import DUMMY, EMPTY, REMOVE, action_for, dummy_value
 from .keywords import KEYWORD_AT_HOME, KEYWORDS, PIXEL_KEYWORD, fit_problem
 from .model import PIXEL_DATA, ElementPath, Slot, Template, TemplateInfo
 from .repair import decide_conditionals, remove_source_references, repair_values
-from .volume_source import refusal, to_monochrome2
+from .semantics import allowed_bits
+from .volume_source import refusal, to_allowed_bits, to_monochrome2
 
 # Values that depend on the image and have no keyword: stale once the pixels change.
 IMAGE_DEPENDENT = {
@@ -208,7 +210,9 @@ def build_template(
     dataset.file_meta = _file_meta(scan)
     if not dataset.get("SOPClassUID"):  # Type 1; some files carry it in the file meta only
         dataset.SOPClassUID = dataset.file_meta.MediaStorageSOPClassUID
-    notes = [note for note in [to_monochrome2(dataset)] if note]
+    allowed = allowed_bits(str(dataset.SOPClassUID))
+    changes = [to_monochrome2(dataset), to_allowed_bits(dataset, allowed)]
+    notes = [note for note in changes if note]
     remove_source_references(dataset)
     maker = _Maker(keep_private)
     maker.clean(dataset, ())

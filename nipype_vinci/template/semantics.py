@@ -54,6 +54,11 @@ COMPUTED = (
 META_TRANSFER_SYNTAX = 0x00020010
 
 
+def allowed_bits(sop_class: str) -> tuple[int, ...]:
+    """The BitsAllocated values save may write for a SOP class."""
+    return BITS_ALLOWED.get(sop_class, ENGINE_BITS)
+
+
 def _tag_text(tag: int) -> str:
     return f"({tag >> 16:04x},{tag & 0xFFFF:04x}) {keyword_for_tag(tag) or ''}".rstrip()
 
@@ -215,7 +220,7 @@ class _Pass:
     def bits_allocated(self) -> None:
         bits = self.dataset.get("BitsAllocated")
         sop_class = self.value("SOPClassUID")
-        allowed = BITS_ALLOWED.get(sop_class, ENGINE_BITS)
+        allowed = allowed_bits(sop_class)
         if bits not in allowed:
             choices = " or ".join(str(b) for b in allowed)
             where = "the IOD allows" if sop_class in BITS_ALLOWED else "save writes"

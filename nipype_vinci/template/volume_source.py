@@ -34,7 +34,7 @@ NON_IMAGE_MODALITIES = {
     "REG": "a registration object",
     "DOC": "an encapsulated document",
 }
-PIXEL_MODULE = ("Rows", "Columns", "BitsAllocated", "PhotometricInterpretation")
+PIXEL_MODULE = ("SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns", "BitsAllocated")
 NEEDS = (
     "make-template needs a single-frame grey-scale image (one sample per pixel, "
     "MONOCHROME2 or MONOCHROME1) of the scanner, e.g. one CT, MR or PET slice"
@@ -59,6 +59,8 @@ def refusal(scan: Dataset) -> str | None:
     """Why ``scan`` cannot be the source of a volume template (one line); None when it can."""
     if not _sop_class(scan):
         return f"the file has no SOPClassUID (0008,0016), so its IOD is unknown; {NEEDS}"
+    if not str(scan.get("Modality", "") or "").strip():
+        return f"the file has no Modality (0008,0060); {NEEDS}"
     what = non_image_kind(_sop_class(scan), str(scan.get("Modality", "") or ""))
     if what:
         return f"the file is {what}, not an image; {NEEDS}"
@@ -78,6 +80,16 @@ def refusal(scan: Dataset) -> str | None:
     if photometric not in ("MONOCHROME1", "MONOCHROME2"):
         return f"the file's PhotometricInterpretation is {photometric}; {NEEDS}"
     return None
+
+
+def to_allowed_bits(dataset: Dataset, allowed: tuple[int, ...]) -> str | None:
+    """Set BitsAllocated to 16 when the source's is not one its IOD allows (``allowed``; 16
+    is allowed by every image IOD); the note to show, or None when nothing changed."""
+    bits = int(dataset.BitsAllocated)
+    if bits in allowed:
+        return None
+    dataset.BitsAllocated = 16
+    return f"the source's BitsAllocated {bits} is not allowed by its IOD; the template has 16"
 
 
 def to_monochrome2(dataset: Dataset) -> str | None:
