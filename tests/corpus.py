@@ -1,7 +1,7 @@
 """The real-file corpus: every DICOM file that installed packages ship, and the shared samples.
 
-Sources: pydicom's test files (with pydicom-data's, when installed), nibabel's test data,
-heudiconv's and deid-data's test data (when installed), and ../shared/samples. Files are
+Sources: pydicom's test files (with pydicom-data's, when installed), the test data of nibabel,
+heudiconv, deid-data and pynetdicom (when installed), and ../shared/samples. Files are
 de-duplicated by content; a package that is absent contributes nothing (see `MISSING`).
 """
 
@@ -17,7 +17,7 @@ import pydicom
 
 from .conftest import SAMPLES
 
-PACKAGES = ("nibabel", "heudiconv", "deid_data")
+PACKAGES = ("nibabel", "heudiconv", "deid_data", "pynetdicom")
 SKIPPED_SUFFIXES = {".py", ".pyc", ".nii", ".gz", ".json", ".txt", ".zip", ".md", ".tsv"}
 MODALITIES = {"PT", "CT", "MR"}
 

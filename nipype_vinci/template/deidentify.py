@@ -19,6 +19,8 @@ How an action is chosen (`action_for`):
    when the code offers Z.
 3. U (a UID): removed (X). A template is used for many exports, so a replacement UID written
    into it would be shared by all of them; the UIDs that the output needs are keywords.
+   C (clean: keep a value of similar meaning without identifying information) cannot be
+   done without reading the text, so it removes (X); the basic profile itself has no C.
 4. Beyond the table, a safety net for what it cannot list (vendor and retired attributes):
    a UID that is not a standard one (class, transfer syntax, coding scheme) is removed, a
    person name is emptied, and any date or time is removed.
@@ -82,7 +84,7 @@ def action_for(element: DataElement) -> str:
     code = profile_code(tag)
     if code is not None:
         action = resolve(code, element)
-        return REMOVE if action == "U" else action
+        return REMOVE if action in ("U", "C") else action
     if element.VR == "UI" and not element.is_empty and not _standard_uids(element):
         return REMOVE
     if element.VR == "PN":
