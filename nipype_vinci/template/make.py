@@ -21,6 +21,7 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass, field
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -36,29 +37,34 @@ from .volume_source import refusal, to_allowed_bits, to_monochrome2
 
 # Values that depend on the image and have no keyword: stale once the pixels change.
 IMAGE_DEPENDENT = {
-    0x00280108,
-    0x00280109,
-    0x00280120,
-    0x00280121,
-    0x00281055,
-    0x00280300,
-    0x00540083,
-    0x00541310,
-    0x00541320,
-    0x00541323,
-    0x00541311,
-    0x00181150,
-    0x00181151,
-    0x00181152,
-    0x00189345,
-    0x00280009,
-    0x00282114,
-    0x00282112,
-    0x00189327,
-    0x00209128,
-    0x00209056,
-    0x00209057,
-    0x00280006,
+    tag_for_keyword(keyword)
+    for keyword in (
+        "SmallestPixelValueInSeries",
+        "LargestPixelValueInSeries",
+        "PixelPaddingValue",
+        "PixelPaddingRangeLimit",
+        "PlanarConfiguration",
+        "FrameIncrementPointer",
+        "WindowCenterWidthExplanation",
+        "QualityControlImage",
+        "ModalityLUTSequence",
+        "VOILUTSequence",
+        "LossyImageCompression",
+        "LossyImageCompressionRatio",
+        "LossyImageCompressionMethod",
+        "PrimaryPromptsCountsAccumulated",
+        "SecondaryCountsAccumulated",
+        "SliceSensitivityFactor",
+        "ScatterFractionFactor",
+        "ExposureTime",
+        "XRayTubeCurrent",
+        "Exposure",
+        "CTDIvol",
+        "TablePosition",
+        "TemporalPositionIndex",
+        "StackID",
+        "InStackPositionNumber",
+    )
 }
 OVERLAY_GROUPS = (0x6000, 0x601E)  # Overlay Plane modules: the source's overlays
 
