@@ -18,6 +18,7 @@ The steps, each a rule of its own module:
 
 from __future__ import annotations
 
+import warnings
 from copy import deepcopy
 from dataclasses import dataclass, field
 
@@ -209,6 +210,12 @@ def build_template(
 ) -> MadeTemplate:
     """A de-identified template made from a scan's data set (the scan is not changed), with
     the notes and warnings to show; VinciError when the scan cannot be a volume template."""
+    with warnings.catch_warnings():  # pydicom's complaints about the source: repair_values
+        warnings.simplefilter("ignore")  # reports every broken value in our own words
+        return _build(scan, name, keep_private, {"source": source, "licence": licence})
+
+
+def _build(scan: Dataset, name: str, keep_private: bool, origin: dict[str, str]) -> MadeTemplate:
     problem = refusal(scan)
     if problem:
         raise VinciError(problem)
@@ -233,8 +240,7 @@ def build_template(
         modality=str(scan.get("Modality", "") or ""),
         manufacturer=str(scan.get("Manufacturer", "") or ""),
         model=str(scan.get("ManufacturerModelName", "") or ""),
-        source=source,
-        licence=licence,
+        **origin,
     )
     template = Template(dataset, maker.slots, info, name)
     return MadeTemplate(template, notes)
