@@ -13,6 +13,7 @@ from pydicom.charset import convert_encodings
 from pydicom.dataset import Dataset
 
 UTF8 = "ISO_IR 192"
+LATIN1 = "ISO_IR 100"
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,10 @@ def _fits(terms: list[str], text: str) -> bool:
 
 
 def choose_charset(template_value: object, texts: Iterable[str]) -> CharacterSet:
-    """The template's character set when every text fits it, else ISO_IR 192."""
+    """The template's character set when every text fits it, else ISO_IR 192. A template
+    without one (or with the SPECIFICCHARACTERSET keyword) gets ISO_IR 100 for its keyword
+    (Latin-1 holds every ASCII text); the element itself is set only when changed."""
     terms = _terms(template_value)
     if terms == [UTF8] or all(_fits(terms, text) for text in texts):
-        return CharacterSet(template_value or None)
+        return CharacterSet(template_value or LATIN1)
     return CharacterSet(UTF8, changed=True)

@@ -155,8 +155,8 @@ class _Parser:
             self.problem(1, 1, "the file starts with a byte order mark; save it without a BOM")
         raw_lines = self.data.split(b"\n")
         charset = re.search(rb"^\s*\(0008,0005\) CS \[([^\]\n]*)\]", self.data, re.M)
-        if charset:
-            terms = charset.group(1).decode("ascii", "replace").split("\\")
+        terms = charset.group(1).decode("ascii", "replace").split("\\") if charset else []
+        if terms and terms[0] not in KEYWORDS:  # a keyword: the default (Latin-1) reading
             self.encodings = convert_encodings(terms)
         for number, raw in enumerate(raw_lines, start=1):
             if raw.endswith(b"\r"):
