@@ -25,8 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 STANDARD = SHARED / "standard" / "confidentiality_profile_attributes.json"
 
 
+def _test_file(name: str) -> Dataset:
+    """One of pydicom's test files (never downloaded: skipped when absent)."""
+    path = get_testdata_file(name, download=False)
+    if path is None:
+        pytest.skip(f"pydicom's test file {name} is not installed (pydicom-data ships it)")
+    return pydicom.dcmread(path)
+
+
 def _ct() -> Dataset:
-    return pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    return _test_file("CT_small.dcm")
 
 
 def _made(scan: Dataset):
@@ -182,7 +190,7 @@ def test_patient_position_is_not_kept_beside_patient_orientation_code_sequence()
 
 
 def test_gating_attributes_follow_their_condition() -> None:
-    mr = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    mr = _test_file("MR_small.dcm")
     mr.ScanOptions, mr.TriggerTime = "", ""
     assert "TriggerTime" not in _made(mr).template.dataset
     mr.ScanOptions = ["CG"]
@@ -210,10 +218,10 @@ def _colour(scan: Dataset, photometric: str) -> Dataset:
     [
         (lambda: _colour(_ct(), "RGB"), "3 samples per pixel"),
         (lambda: _colour(_ct(), "YBR_FULL"), "3 samples per pixel"),
-        (lambda: pydicom.dcmread(get_testdata_file("examples_palette.dcm")), "PALETTE COLOR"),
-        (lambda: pydicom.dcmread(get_testdata_file("reportsi.dcm")), "Structured Report"),
-        (lambda: pydicom.dcmread(get_testdata_file("rtplan.dcm")), "radiotherapy"),
-        (lambda: pydicom.dcmread(get_testdata_file("rtdose.dcm")), "radiotherapy"),
+        (lambda: _test_file("examples_palette.dcm"), "PALETTE COLOR"),
+        (lambda: _test_file("reportsi.dcm"), "Structured Report"),
+        (lambda: _test_file("rtplan.dcm"), "radiotherapy"),
+        (lambda: _test_file("rtdose.dcm"), "radiotherapy"),
     ],
 )
 def test_what_cannot_be_a_volume_template_is_refused_in_one_line(make, says) -> None:
@@ -228,7 +236,7 @@ def test_what_cannot_be_a_volume_template_is_refused_in_one_line(make, says) -> 
     [("emri_small.dcm", "enhanced multi-frame"), ("liver.dcm", "Segmentation (SEG)")],
 )
 def test_enhanced_and_seg_sources_get_a_clear_line(name: str, says: str, tmp_path: Path) -> None:
-    path = get_testdata_file(name)
+    path = get_testdata_file(name, download=False)
     if path is None:
         pytest.skip(f"{name} comes with pydicom-data, which is not installed")
     result = cli("make-template", path, "-o", str(tmp_path / "t.dump"))
