@@ -24,13 +24,16 @@ def make_template_file(
     """De-identify ``scan`` into a template written at ``output`` (checked as check-template
     would before a byte is written); the template and the warnings to show."""
     output = Path(output)
-    made = build_template(
-        read_dicom(scan),
-        name or output.stem,
-        keep_private=keep_private,
-        source=source or Path(scan).name,
-        licence=licence,
-    )
+    try:
+        made = build_template(
+            read_dicom(scan),
+            name or output.stem,
+            keep_private=keep_private,
+            source=source or Path(scan).name,
+            licence=licence,
+        )
+    except VinciError as error:  # a scan that cannot be a template: name the file
+        raise VinciError([f"{scan}: {line}" for line in error.problems]) from None
     text = dump_template(made.template)
     checked_template(text, str(output))  # what we write must pass check-template
     if output.exists() and not overwrite:

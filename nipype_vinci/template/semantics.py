@@ -67,7 +67,7 @@ class _Pass:
     def __init__(self, template: Template):
         self.template = template
         self.dataset: Dataset = template.dataset
-        self.problems: list[str] = []
+        self.problems: list[tuple[int, str]] = []  # (line, problem)
         self.top_slots = {s.keyword: s for s in template.slots if s.top_level}
 
     def line_of(self, tag: int) -> int:
@@ -78,8 +78,9 @@ class _Pass:
         after = [line for (path, other), line in lines.items() if not path and other > tag]
         return min(after, default=max(lines.values(), default=1))
 
-    def report(self, tag: int, what: str, fix: str) -> None:
-        self.problems.append(f"{self.template.source}:{self.line_of(tag)}: {what}; {fix}")
+    def report(self, tag: int, what: str, fix: str, line: int | None = None) -> None:
+        line = self.line_of(tag) if line is None else line
+        self.problems.append((line, f"{self.template.source}:{line}: {what}; {fix}"))
 
     def value(self, keyword: str) -> str:
         return str(self.dataset.get(keyword, "") or "").strip()
@@ -91,7 +92,7 @@ class _Pass:
         self.rescale()
         self.pixel_module()
         self.transfer_syntax()
-        return self.problems
+        return [text for _, text in sorted(self.problems)]
 
     def identity(self) -> None:
         sop_class = self.value("SOPClassUID")
@@ -126,15 +127,15 @@ class _Pass:
             if element is None:
                 self.report(
                     keyword.home,
-                    f"no {_tag_text(keyword.home)}: save computes it for every file "
-                    f"({keyword.meaning})",
+                    f"no {_tag_text(keyword.home)}: save computes it for every file, "
+                    f"the {keyword.meaning}",
                     f"add `{_tag_text(keyword.home).split()[0]} {vr} [{name}]`",
                 )
             else:
                 self.report(
                     keyword.home,
-                    f"{_tag_text(keyword.home)} holds a fixed value: it must be computed for "
-                    f"every image ({keyword.meaning})",
+                    f"{_tag_text(keyword.home)} holds a fixed value: save computes it for "
+                    f"every image, the {keyword.meaning}",
                     f"replace the value with the keyword [{name}]",
                 )
 
@@ -142,12 +143,13 @@ class _Pass:
         for slot in self.template.slots:
             keyword = KEYWORDS.get(slot.keyword)
             if keyword is not None and keyword.per_file and not slot.top_level:
-                outer = slot.parents[0][0]
-                self.problems.append(
-                    f"{self.template.source}:{slot.line}: keyword {slot.keyword} changes from "
-                    f"file to file and cannot stand inside the sequence {_tag_text(outer)}; "
-                    "move it to the top level or remove it (enhanced multi-frame templates "
-                    "are not supported)"
+                self.report(
+                    slot.tag,
+                    f"keyword {slot.keyword} changes from file to file and cannot stand inside "
+                    f"the sequence {_tag_text(slot.parents[0][0])}",
+                    "move it to the top level or remove it (enhanced multi-frame templates are "
+                    "not supported)",
+                    line=slot.line,
                 )
 
     def rescale(self) -> None:
