@@ -251,3 +251,27 @@ def test_bits_allocated_the_iod_forbids_becomes_16_with_a_note() -> None:
     made = _made(scan)
     assert made.template.dataset.BitsAllocated == 16
     assert any("BitsAllocated 8" in note for note in made.notes)
+
+
+def test_attributes_that_follow_from_what_save_writes() -> None:
+    scan = _ct()
+    scan.PixelAspectRatio = [1, 1]  # 1C: not beside PixelSpacing, which save writes
+    scan.LossyImageCompression = "01"  # the output's pixels never were
+    del scan.PositionReferenceIndicator  # Type 2 beside the frame of reference UID
+    ds = _made(scan).template.dataset
+    assert "PixelAspectRatio" not in ds and ds.LossyImageCompression == "00"
+    assert ds.PositionReferenceIndicator in (None, "")
+    assert "RescaleType" not in ds  # CT Image: absent means HU
+    scan.SOPClassUID = scan.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    scan.Modality = "OT"  # Secondary Capture: rescale by the Modality LUT module
+    assert _made(scan).template.dataset.RescaleType == "US"
+
+
+def test_animal_patients_keep_their_conditional_attributes_empty() -> None:
+    scan = _ct()
+    scan.PatientSexNeutered, scan.ResponsiblePerson = "ALTERED", "Owner^Anne"
+    assert "PatientSexNeutered" not in _made(scan).template.dataset  # a person: X
+    scan.PatientSpeciesDescription = "cat"
+    ds = _made(scan).template.dataset
+    for keyword in ("PatientSexNeutered", "ResponsiblePerson", "ResponsibleOrganization"):
+        assert ds[keyword].value in (None, ""), keyword

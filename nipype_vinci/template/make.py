@@ -50,7 +50,6 @@ IMAGE_DEPENDENT = {
         "QualityControlImage",
         "ModalityLUTSequence",
         "VOILUTSequence",
-        "LossyImageCompression",
         "LossyImageCompressionRatio",
         "LossyImageCompressionMethod",
         "PrimaryPromptsCountsAccumulated",

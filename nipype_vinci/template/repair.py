@@ -186,6 +186,10 @@ CT_MR_CLASSES = frozenset(
     ]
 )
 MR_IMAGE = "1.2.840.10008.5.1.4.1.1.4"
+# Classes whose own image module defines rescale (CT Image: absent RescaleType means HU; PET
+# Image: Units says it; MR Image: none): the Modality LUT module's RescaleType rule is not
+# theirs.
+OWN_RESCALE_CLASSES = CT_MR_CLASSES | {"1.2.840.10008.5.1.4.1.1.128"}
 # PET attributes required only when SeriesType value 1 is GATED (PET Series, PET Image and
 # PET Multi-gated Acquisition modules); save writes STATIC or DYNAMIC.
 PET_GATED_ONLY = (
@@ -239,6 +243,33 @@ def _mr_trigger_time(dataset: Dataset) -> None:
         _present_iff(dataset, "TriggerTime", bool(gated))
 
 
+def _rescale_type(dataset: Dataset) -> None:
+    own_rescale = str(dataset.get("SOPClassUID", "")) in OWN_RESCALE_CLASSES
+    if "RescaleIntercept" in dataset and not own_rescale and "RescaleType" not in dataset:
+        dataset.RescaleType = "US"  # unspecified
+
+
+def _pixel_aspect_ratio(dataset: Dataset) -> None:
+    if "PixelSpacing" in dataset:
+        _present_iff(dataset, "PixelAspectRatio", False)
+
+
+def _position_reference(dataset: Dataset) -> None:
+    if "FrameOfReferenceUID" in dataset:
+        _present_iff(dataset, "PositionReferenceIndicator", True)
+
+
+def _fresh_pixels(dataset: Dataset) -> None:
+    if "LossyImageCompression" in dataset:
+        dataset.LossyImageCompression = "00"
+
+
+def _animal(dataset: Dataset) -> None:
+    animal = "PatientSpeciesDescription" in dataset or "PatientSpeciesCodeSequence" in dataset
+    for keyword in ("PatientSexNeutered", "ResponsiblePerson", "ResponsibleOrganization"):
+        _present_iff(dataset, keyword, animal)
+
+
 def _pet_not_gated(dataset: Dataset) -> None:
     if "SeriesType" in dataset:
         for keyword in PET_GATED_ONLY:
@@ -272,6 +303,36 @@ CONDITIONS = [
         "Trigger Time (0018,1060), MR Image, 2C",
         "required for MR images with cardiac or pulse gating (ScanOptions CG or PPG)",
         _mr_trigger_time,
+    ),
+    Condition(
+        "Rescale Type (0028,1054), Modality LUT, 1C",
+        "required if Rescale Intercept is present (save always writes it): added as US "
+        "(unspecified) where the source had none, except in CT, MR and PET images, whose own "
+        "modules define their rescale",
+        _rescale_type,
+    ),
+    Condition(
+        "Pixel Aspect Ratio (0028,0034), Image Pixel, 1C",
+        "required only when Pixel Spacing does not give the pixel's shape: save writes "
+        "PixelSpacing, so it goes",
+        _pixel_aspect_ratio,
+    ),
+    Condition(
+        "Position Reference Indicator (0020,1040), Frame of Reference, 2",
+        "present, empty when unknown, wherever the frame of reference is (save writes its UID)",
+        _position_reference,
+    ),
+    Condition(
+        "Lossy Image Compression (0028,2110), General Image 3 / DX Image 1",
+        "the output's pixels are new and were never lossy-compressed: 00 where present",
+        _fresh_pixels,
+    ),
+    Condition(
+        "Patient's Sex Neutered (0010,2203), Patient Study; Responsible Person and Organization "
+        "(0010,2297/2299), Patient; 2C",
+        "required when the patient is an animal (a species given): present and empty (their "
+        "values identify), absent otherwise",
+        _animal,
     ),
     Condition(
         "gating attributes, PET Series / PET Image / PET Multi-gated Acquisition, 1C",
