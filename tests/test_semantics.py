@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nibabel as nib
+import numpy as np
 import pytest
 
 from nipype_vinci.errors import TemplateError
@@ -123,3 +125,14 @@ def test_float_data_need_rescale_slots() -> None:
     assert "outside the stored range" in problem
     with_slots = parse_template(MR, "mr.dump")
     assert image_problems(with_slots, integral=False, fits=False) == []
+
+
+def test_save_refuses_a_template_that_would_make_a_wrong_file(tmp_path: Path) -> None:
+    bad = tmp_path / "no-class.dump"
+    bad.write_text(_edit(CT, "(0008,0016)", None))
+    image = tmp_path / "ct.nii"
+    nib.save(nib.Nifti1Image(np.zeros((4, 4, 2), np.int16), np.eye(4)), image)
+    result = cli("save", str(image), str(tmp_path / "series"), "--template", str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "no SOPClassUID (0008,0016)" in result.stderr
+    assert not (tmp_path / "series").exists()
