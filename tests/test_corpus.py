@@ -33,7 +33,7 @@ CORPUS = corpus()
 VOLUME_SOURCES = [(f, scan) for f, scan in CORPUS if refusal(scan) is None]
 REFUSED = [(f, scan) for f, scan in CORPUS if refusal(scan) is not None]
 CLOCK = datetime(2031, 2, 3, 4, 5, 6)
-DUMMIES = {str(dummy_value(vr)) for vr in ("DA", "TM", "DT", "LO", "AS", "DS")}
+DUMMIES = {str(dummy_value(vr)) for vr in ("LO", "AS", "DS")}
 DATES = frozenset(["DA", "DT", "TM"])
 
 

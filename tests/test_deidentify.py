@@ -108,10 +108,12 @@ def test_profile_actions_on_a_real_file() -> None:
     scan.AcquisitionFieldOfViewLabel = "Head FOV"  # D: a dummy value
     scan.IrradiationEventUID = "1.2.3.4.5"  # U: removed (a template serves many exports)
     scan.PatientSize = "1.63"  # X, or its keyword
+    scan.DecayCorrectionDateTime = "20040119072731"  # D on a date: removed, never a dummy
     scan.add_new(0x00091001, "LO", "private")
     scan.AnatomicRegionSequence = Sequence([_code_item(ContextGroupVersion="20020904000000")])
     ds = _made(scan).template.dataset
     assert "InstitutionName" not in ds and "IrradiationEventUID" not in ds
+    assert "DecayCorrectionDateTime" not in ds
     assert ds.StationName in (None, "") and ds.ContrastBolusAgent in (None, "")
     assert ds.AcquisitionFieldOfViewLabel == "ANONYMIZED"
     assert ds.AnatomicRegionSequence[0].ContextGroupVersion == "20020904000000"  # deviation

@@ -41,9 +41,6 @@ KEPT = {
 DATE_TIME_VRS = frozenset(["DA", "TM", "DT"])
 DUMMY_TEXT = "ANONYMIZED"
 _DUMMIES = {
-    "DA": "19000101",
-    "TM": "000000",
-    "DT": "19000101000000",
     "AS": "000D",
     "DS": "0",
     "IS": "0",
@@ -96,7 +93,9 @@ def action_for(element: DataElement) -> str:
 
 def dummy_value(vr: str) -> object | None:
     """A non-empty value consistent with ``vr`` that identifies no one (action D); None where
-    a VR has no such value (UIDs, binary data), and the element is then removed."""
+    a VR has no such value, and the element is then removed: UIDs, binary data, and dates and
+    times (a dummy date is a wrong date that readers compute with, e.g. decay correction; no
+    D-coded date is Type 1 in the classic image IODs a template comes from)."""
     if vr in _DUMMIES:
         return _DUMMIES[vr]
     if vr in _TEXT_VRS:
