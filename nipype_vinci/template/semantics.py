@@ -13,7 +13,9 @@ needs, all problems at once, each as ``file:line: what is wrong (the rule); the 
   integer data that fit its stored range: `image_problems` says so for an image.
 - A pixel module the engine honours: SamplesPerPixel 1, MONOCHROME2, no PlanarConfiguration,
   single frame, BitsAllocated 8, 16 or 32 and one the IOD allows (CT and PET: 16; MR: 8 or
-  16), and an Explicit or Implicit VR Little Endian transfer syntax.
+  16). The transfer syntax is the encode seam's to judge (`encode.transfer_syntax`): a
+  template's (0002,0010) that no encoder writes is refused by save unless
+  --transfer-syntax names one.
 """
 
 from __future__ import annotations
@@ -25,10 +27,6 @@ from .keywords import KEYWORDS
 from .model import Template
 from .volume_source import non_image_kind
 
-SUPPORTED_SYNTAXES = {
-    "1.2.840.10008.1.2": "Implicit VR Little Endian",
-    "1.2.840.10008.1.2.1": "Explicit VR Little Endian",
-}
 CT_IMAGE, MR_IMAGE, PET_IMAGE = (
     "1.2.840.10008.5.1.4.1.1.2",
     "1.2.840.10008.5.1.4.1.1.4",
@@ -51,7 +49,6 @@ COMPUTED = (
     "ROWS",
     "COLUMNS",
 )
-META_TRANSFER_SYNTAX = 0x00020010
 
 
 def allowed_bits(sop_class: str) -> tuple[int, ...]:
@@ -91,7 +88,6 @@ class _Pass:
         self.nested()
         self.rescale()
         self.pixel_module()
-        self.transfer_syntax()
         return [text for _, text in sorted(self.problems)]
 
     def identity(self) -> None:
@@ -230,17 +226,6 @@ class _Pass:
                 0x00280100,
                 f"BitsAllocated is {bits if bits is not None else 'absent'}; {where} {choices}",
                 f"set `(0028,0100) US {allowed[-1] if 16 not in allowed else 16}`",
-            )
-
-    def transfer_syntax(self) -> None:
-        meta = getattr(self.dataset, "file_meta", None)
-        syntax = str((meta or {}).get("TransferSyntaxUID", "") or "")
-        if syntax and syntax not in SUPPORTED_SYNTAXES:
-            names = " or ".join(SUPPORTED_SYNTAXES.values())
-            self.report(
-                META_TRANSFER_SYNTAX,
-                f"transfer syntax {syntax} is not one save writes ({names})",
-                "set `(0002,0010) UI =LittleEndianExplicit`",
             )
 
 
