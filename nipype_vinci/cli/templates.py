@@ -14,7 +14,7 @@ from .common import AddCommand, add_template_dirs
 def cmd_make_template(args: argparse.Namespace) -> None:
     from ..template.from_scan import make_template_file
 
-    template = make_template_file(
+    made = make_template_file(
         args.scan,
         args.output,
         name=args.name,
@@ -23,8 +23,10 @@ def cmd_make_template(args: argparse.Namespace) -> None:
         licence=args.licence,
         overwrite=args.overwrite,
     )
-    slots = len(template.slots)
-    print(f"template {template.name} written to {args.output} ({slots} keyword slots)")
+    for note in made.notes:
+        print(f"nipype-vinci: warning: {args.scan}: {note}", file=sys.stderr)
+    slots = len(made.template.slots)
+    print(f"template {made.template.name} written to {args.output} ({slots} keyword slots)")
 
 
 def cmd_templates(args: argparse.Namespace) -> None:

@@ -13,6 +13,7 @@ from pydicom.charset import convert_encodings
 from pydicom.dataset import Dataset
 
 UTF8 = "ISO_IR 192"
+LATIN1 = "ISO_IR 100"
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,12 @@ def _fits(terms: list[str], text: str) -> bool:
 
 
 def choose_charset(template_value: object, texts: Iterable[str]) -> CharacterSet:
-    """The template's character set when every text fits it, else ISO_IR 192."""
-    terms = _terms(template_value)
+    """The template's character set when every text fits it, else ISO_IR 192. A template
+    without one of its own (none given, or the SPECIFICCHARACTERSET keyword) is read as
+    Latin-1, so it is an ISO_IR 100 template: its keyword gets ISO_IR 100, and the element
+    is set where a text needs more than ASCII."""
+    texts, terms = list(texts), _terms(template_value) or [LATIN1]
     if terms == [UTF8] or all(_fits(terms, text) for text in texts):
-        return CharacterSet(template_value or None)
+        needed = not template_value and not all(text.isascii() for text in texts)
+        return CharacterSet(template_value or LATIN1, changed=needed)
     return CharacterSet(UTF8, changed=True)

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from ..dicomio import read_dicom
 from ..errors import VinciError, field_error
-from .make import make_template
-from .model import Template
-from .parser import parse_template
+from .make import MadeTemplate, build_template
+from .parser import checked_template
 from .writer import dump_template
 
 
@@ -21,26 +20,29 @@ def make_template_file(
     source: str = "",
     licence: str = "",
     overwrite: bool = False,
-) -> Template:
+) -> MadeTemplate:
     """De-identify ``scan`` into a template written at ``output`` (checked as check-template
-    would before a byte is written)."""
+    would before a byte is written); the template and the warnings to show."""
     output = Path(output)
-    template = make_template(
-        read_dicom(scan),
-        name or output.stem,
-        keep_private=keep_private,
-        source=source or Path(scan).name,
-        licence=licence,
-    )
-    text = dump_template(template)
-    parse_template(text, str(output))  # what we write must pass check-template
+    try:
+        made = build_template(
+            read_dicom(scan),
+            name or output.stem,
+            keep_private=keep_private,
+            source=source or Path(scan).name,
+            licence=licence,
+        )
+    except VinciError as error:  # a scan that cannot be a template: name the file
+        raise VinciError([f"{scan}: {line}" for line in error.problems]) from None
+    text = dump_template(made.template)
+    checked_template(text, str(output))  # what we write must pass check-template
     if output.exists() and not overwrite:
         raise field_error("overwrite", f"{output} exists; choose another name or allow overwriting")
     try:
         output.write_bytes(text)
     except OSError as exc:
         raise VinciError(f"{output}: cannot write ({exc.strerror})") from None
-    return template
+    return made
 
 
 def template_for_scan(scan: str | Path, made: str | Path, extra: list[str] | None = None) -> Path:

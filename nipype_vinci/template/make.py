@@ -1,146 +1,81 @@
 """Make a template from a real scan: de-identify, turn image-dependent values into keywords.
 
-De-identification follows the DICOM PS3.15 Annex E Basic Application Level Confidentiality
-Profile: identifiers, dates and times that the output needs become their keywords; other
-identifying attributes are removed (X) or emptied (Z); every UID that is not a standard UID
-(class, transfer syntax, coding scheme) is removed; private tags are dropped unless asked.
+The steps, each a rule of its own module:
+
+1. `volume_source.refusal`: only a single-frame grey-scale image can be a volume template;
+   MONOCHROME1 becomes MONOCHROME2, and a BitsAllocated its IOD does not allow becomes 16
+   (a note says so).
+2. `repair.remove_source_references`: references into the source's study are removed.
+3. The walk below: an element at a keyword's home becomes that keyword (identifiers, dates,
+   patient characteristics, geometry, scaling: whatever the output computes); values that
+   depend on the pixels and have no keyword are removed; every other element takes its
+   PS3.15 basic-profile action (`deidentify.action_for`); private tags are dropped unless
+   asked for.
+4. The slots every output needs are added where the source lacks them (`NEEDED`).
+5. `repair.decide_conditionals` and `repair.repair_values`: conditional attributes as the
+   filled template needs them; source values that break their VR made valid (a warning each).
 """
 
 from __future__ import annotations
 
+import warnings
 from copy import deepcopy
+from dataclasses import dataclass, field
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, UID_dictionary
+from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRLittleEndian
 
+from ..errors import VinciError
+from .deidentify import DUMMY, EMPTY, REMOVE, action_for, dummy_value
 from .keywords import KEYWORD_AT_HOME, KEYWORDS, PIXEL_KEYWORD, fit_problem
 from .model import PIXEL_DATA, ElementPath, Slot, Template, TemplateInfo
+from .repair import decide_conditionals, remove_source_references, repair_values
+from .semantics import allowed_bits
+from .volume_source import refusal, to_allowed_bits, to_monochrome2
 
-# PS3.15 Table E.1-1, basic profile: attributes to empty (Z) where the IOD needs them present.
-EMPTIED = {
-    0x00080050,  # AccessionNumber
-    0x00080090,  # ReferringPhysicianName
-}
-# PS3.15 Table E.1-1, basic profile: attributes removed (X), beyond dates, UIDs and names.
-REMOVED = {
-    0x00080014,
-    0x00080012,
-    0x00080013,
-    0x0008002A,
-    0x00080080,
-    0x00080081,
-    0x00080082,
-    0x00080092,
-    0x00080094,
-    0x00080096,
-    0x0008009C,
-    0x00080201,
-    0x00081010,
-    0x00081040,
-    0x00081048,
-    0x00081049,
-    0x00081050,
-    0x00081052,
-    0x00081060,
-    0x00081062,
-    0x00081070,
-    0x00081072,
-    0x00081080,
-    0x00081084,
-    0x00081110,
-    0x00081111,
-    0x00081120,
-    0x00081140,
-    0x00081155,
-    0x00082111,
-    0x00082112,
-    0x00083010,
-    0x00100021,
-    0x00100032,
-    0x00100050,
-    0x00101000,
-    0x00101001,
-    0x00101002,
-    0x00101005,
-    0x00101040,
-    0x00101060,
-    0x00101080,
-    0x00101081,
-    0x00101090,
-    0x00102150,
-    0x00102152,
-    0x00102154,
-    0x00102160,
-    0x00102180,
-    0x001021B0,
-    0x001021F0,
-    0x00104000,
-    0x00180010,
-    0x00181000,
-    0x00181004,
-    0x00181005,
-    0x00181007,
-    0x00181008,
-    0x00181400,
-    0x00184000,
-    0x00189424,
-    0x0018A003,
-    0x00200020,
-    0x00204000,
-    0x00209158,
-    0x00321032,
-    0x00321033,
-    0x00321060,
-    0x00324000,
-    0x00380010,
-    0x00380300,
-    0x00380400,
-    0x00384000,
-    0x00400006,
-    0x00400244,
-    0x00400245,
-    0x00400253,
-    0x00400254,
-    0x00400275,
-    0x00401001,
-    0x00401400,
-    0x00402400,
-    0x00700084,
-    0x00880140,
-    0x00880200,
-    0x4008010C,
-    0x40080114,
-    0x4008011A,
-    0x40080202,
-    0x40084000,
-}
 # Values that depend on the image and have no keyword: stale once the pixels change.
 IMAGE_DEPENDENT = {
-    0x00280108,
-    0x00280109,
-    0x00280120,
-    0x00280121,
-    0x00281055,
-    0x00280300,
-    0x00540083,
-    0x00541310,
-    0x00541320,
-    0x00541323,
-    0x00541311,
-    0x00181150,
-    0x00181151,
-    0x00181152,
-    0x00189345,
-    0x00280009,
-    0x00282114,
-    0x00282112,
-    0x00189327,
-    0x00209128,
-    0x00209056,
-    0x00209057,
-    0x00280006,
+    tag_for_keyword(keyword)
+    for keyword in (
+        "SmallestPixelValueInSeries",
+        "LargestPixelValueInSeries",
+        "PixelPaddingValue",
+        "PixelPaddingRangeLimit",
+        "PlanarConfiguration",
+        "FrameIncrementPointer",
+        "WindowCenterWidthExplanation",
+        "QualityControlImage",
+        "ModalityLUTSequence",
+        "VOILUTSequence",
+        "LossyImageCompressionRatio",
+        "LossyImageCompressionMethod",
+        "PrimaryPromptsCountsAccumulated",
+        "SecondaryCountsAccumulated",
+        "SliceSensitivityFactor",
+        "ScatterFractionFactor",
+        "ExposureTime",
+        "XRayTubeCurrent",
+        "Exposure",
+        "CTDIvol",
+        "TablePosition",
+        "TemporalPositionIndex",
+        "StackID",
+        "InStackPositionNumber",
+    )
 }
+OVERLAY_GROUPS = (0x6000, 0x601E)  # Overlay Plane modules: the source's overlays
+
+
+def _image_dependent(tag: int) -> bool:
+    """Whether the element describes the source's pixels (no keyword computes it anew)."""
+    group = tag >> 16
+    overlay = OVERLAY_GROUPS[0] <= group <= OVERLAY_GROUPS[1] and group % 2 == 0
+    return tag in IMAGE_DEPENDENT or overlay
+
+
 # Slots every template needs, added where the source scan lacks them: (keyword, VR).
 NEEDED = [
     ("SOPINSTANCEUID", "UI"),
@@ -154,6 +89,11 @@ NEEDED = [
     ("PATIENTID", "LO"),
     ("PATIENTDOB", "DA"),
     ("PATIENTSEX", "CS"),
+    ("PATIENTAGE", "AS"),
+    ("PATIENTSIZE", "DS"),
+    ("PATIENTWEIGHT", "DS"),
+    ("ACCESSIONNUMBER", "SH"),
+    ("REFERRINGPHYSICIANNAME", "PN"),
     ("STUDYDESCRIPTION", "LO"),
     ("SERIESDESCRIPTION", "LO"),
     ("STUDYINSTANCEUID", "UI"),
@@ -174,11 +114,17 @@ NEEDED = [
     ("WINDOWCENTER", "DS"),
     ("WINDOWWIDTH", "DS"),
 ]
-DEIDENTIFICATION_METHOD = "nipype-vinci make-template: PS3.15 E basic profile"
+DEIDENTIFICATION_METHOD = "nipype-vinci make-template: PS3.15 E.1-1 basic profile"
+# PS3.16 CID 7050: the profile applied.
+BASIC_PROFILE_CODE = ("113100", "DCM", "Basic Application Confidentiality Profile")
 
 
-def _is_standard_uid(value: object) -> bool:
-    return str(value) in UID_dictionary
+@dataclass
+class MadeTemplate:
+    """A template made from a scan, and what the user should be told about it."""
+
+    template: Template
+    notes: list[str] = field(default_factory=list)
 
 
 class _Maker:
@@ -189,37 +135,37 @@ class _Maker:
     def clean(self, dataset: Dataset, parents: ElementPath) -> None:
         for element in list(dataset):
             tag = int(element.tag)
-            if element.tag.is_private and not self.keep_private or tag in REMOVED:
-                del dataset[tag]
+            if element.tag.is_private:
+                if not self.keep_private:
+                    del dataset[tag]
             elif tag >> 16 != 0x0002 and tag & 0xFFFF == 0 and tag != 0x7FE00000:
                 del dataset[tag]  # group lengths: stale once anything changes
-            elif tag in IMAGE_DEPENDENT:
-                del dataset[tag]
             elif tag == PIXEL_DATA and not parents:
                 self.pixel_slot(dataset)
-            elif self.keyword_slot(dataset, element, parents):
-                continue
-            elif element.VR == "SQ":
-                for index, item in enumerate(element.value):
-                    self.clean(item, parents + ((tag, index),))
-            elif (
-                element.VR == "UI"
-                and element.value
-                and not all(
-                    _is_standard_uid(v)
-                    for v in (element.value if element.VM > 1 else [element.value])
-                )
-            ):
-                del dataset[tag]
-            elif tag in EMPTIED or element.VR == "PN":
-                dataset[tag] = DataElement(tag, element.VR, None)
-            elif element.VR in ("DA", "TM", "DT"):
-                del dataset[tag]
+            elif not self.keyword_slot(dataset, element, parents):
+                self.deidentify(dataset, element, parents)
+
+    def deidentify(self, dataset: Dataset, element: DataElement, parents: ElementPath) -> None:
+        tag = int(element.tag)
+        action = REMOVE if _image_dependent(tag) else action_for(element)
+        dummy = dummy_value(element.VR) if action == DUMMY else None
+        if action == REMOVE or (action == DUMMY and element.VR != "SQ" and dummy is None):
+            del dataset[tag]
+        elif action == EMPTY:
+            empty = Sequence() if element.VR == "SQ" else None
+            dataset[tag] = DataElement(tag, element.VR, empty)
+        elif element.VR == "SQ":  # kept, or D: the items stay, each de-identified
+            for index, item in enumerate(element.value):
+                self.clean(item, parents + ((tag, index),))
+        elif action == DUMMY:
+            dataset[tag] = DataElement(tag, element.VR, dummy)
 
     def keyword_slot(self, dataset: Dataset, element: DataElement, parents: ElementPath) -> bool:
         keyword = KEYWORD_AT_HOME.get(int(element.tag))
         if keyword is None or fit_problem(keyword, element.tag, element.VR):
             return False
+        if keyword.per_file and parents:
+            return False  # a value that changes file by file cannot stand in a sequence
         dataset[element.tag] = DataElement(element.tag, element.VR, None)
         self.slots.append(Slot(keyword.name, int(element.tag), element.VR, parents))
         return True
@@ -247,49 +193,63 @@ def _file_meta(source: Dataset) -> FileMetaDataset:
     return meta
 
 
-def _repair_conditionals(dataset: Dataset) -> None:
-    """Mend conditional attributes that scanners commonly get wrong (PS3.3), so the output
-    carries no validator error of its source: Laterality (Type 2C) present, empty where
-    unknown; no PatientPosition beside a PatientOrientationCodeSequence (PET, NM); no empty
-    TriggerTime (Type 2C, for gated acquisitions only)."""
-    if "Laterality" not in dataset and "ImageLaterality" not in dataset:
-        dataset.Laterality = None
-    if "PatientOrientationCodeSequence" in dataset and "PatientPosition" in dataset:
-        del dataset.PatientPosition
-    if "TriggerTime" in dataset and dataset.TriggerTime in (None, ""):
-        del dataset.TriggerTime
+def _mark_deidentified(dataset: Dataset) -> None:
+    image_type = list(dataset.get("ImageType", []) or [])
+    if image_type:
+        dataset.ImageType = ["DERIVED", *image_type[1:]]
+    dataset.PatientIdentityRemoved = "YES"
+    dataset.DeidentificationMethod = DEIDENTIFICATION_METHOD
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = BASIC_PROFILE_CODE
+    dataset.DeidentificationMethodCodeSequence = Sequence([code])
 
 
-def make_template(
+def build_template(
     scan: Dataset,
     name: str,
     *,
     keep_private: bool = False,
     source: str = "",
     licence: str = "",
-) -> Template:
-    """A de-identified template made from a scan's data set (the scan is not changed)."""
+) -> MadeTemplate:
+    """A de-identified template made from a scan's data set (the scan is not changed), with
+    the notes and warnings to show; VinciError when the scan cannot be a volume template."""
+    with warnings.catch_warnings():  # pydicom's complaints about the source: repair_values
+        warnings.simplefilter("ignore")  # reports every broken value in our own words
+        return _build(scan, name, keep_private, {"source": source, "licence": licence})
+
+
+def _build(scan: Dataset, name: str, keep_private: bool, origin: dict[str, str]) -> MadeTemplate:
+    problem = refusal(scan)
+    if problem:
+        raise VinciError(problem)
     dataset = deepcopy(scan)
     dataset.file_meta = _file_meta(scan)
+    if not dataset.get("SOPClassUID"):  # Type 1; some files carry it in the file meta only
+        dataset.SOPClassUID = dataset.file_meta.MediaStorageSOPClassUID
+    allowed = allowed_bits(str(dataset.SOPClassUID))
+    changes = [to_monochrome2(dataset), to_allowed_bits(dataset, allowed)]
+    notes = [note for note in changes if note]
+    remove_source_references(dataset)
     maker = _Maker(keep_private)
     maker.clean(dataset, ())
-    if PIXEL_DATA not in dataset:
+    if PIXEL_DATA not in dataset:  # a header-only source: the pixel slot is the output's
         maker.pixel_slot(dataset)
     maker.add_needed(dataset)
-    image_type = list(dataset.get("ImageType", []) or [])
-    if image_type:
-        dataset.ImageType = ["DERIVED", *image_type[1:]]
-    _repair_conditionals(dataset)
-    dataset.PatientIdentityRemoved = "YES"
-    dataset.DeidentificationMethod = DEIDENTIFICATION_METHOD
-    if "DeidentificationMethodCodeSequence" in dataset:
-        del dataset.DeidentificationMethodCodeSequence
+    decide_conditionals(dataset)
+    notes += repair_values(dataset)  # keyword slots are empty: save fills them
+    _mark_deidentified(dataset)
     info = TemplateInfo(
         name=name,
         modality=str(scan.get("Modality", "") or ""),
         manufacturer=str(scan.get("Manufacturer", "") or ""),
         model=str(scan.get("ManufacturerModelName", "") or ""),
-        source=source,
-        licence=licence,
+        **origin,
     )
-    return Template(dataset, maker.slots, info, name)
+    template = Template(dataset, maker.slots, info, name)
+    return MadeTemplate(template, notes)
+
+
+def make_template(scan: Dataset, name: str, **options) -> Template:
+    """`build_template`'s template alone (its notes dropped)."""
+    return build_template(scan, name, **options).template

@@ -84,6 +84,7 @@ class Template:
     slots: list[Slot] = field(default_factory=list)
     info: TemplateInfo = field(default_factory=TemplateInfo)
     source: str = "<template>"
+    lines: dict[tuple[ElementPath, int], int] = field(default_factory=dict)  # element -> line
 
     @property
     def keywords(self) -> set[str]:

@@ -36,6 +36,7 @@ from .model import (
     TemplateInfo,
     parse_info,
 )
+from .semantics import semantic_problems
 from .uid_names import DCMTK_UID_NAMES
 from .values import (
     NUMBER_VRS,
@@ -137,6 +138,7 @@ class _Parser:
         self.info: dict[str, str] = {}
         self.encodings = ["iso8859"]
         self.pixel_slots = 0
+        self.lines: dict[tuple[ElementPath, int], int] = {}
 
     # -- reporting -------------------------------------------------------------------------
     def problem(self, line: int, column: int, message: str) -> None:
@@ -153,8 +155,8 @@ class _Parser:
             self.problem(1, 1, "the file starts with a byte order mark; save it without a BOM")
         raw_lines = self.data.split(b"\n")
         charset = re.search(rb"^\s*\(0008,0005\) CS \[([^\]\n]*)\]", self.data, re.M)
-        if charset:
-            terms = charset.group(1).decode("ascii", "replace").split("\\")
+        terms = charset.group(1).decode("ascii", "replace").split("\\") if charset else []
+        if terms and terms[0] not in KEYWORDS:  # a keyword: the default (Latin-1) reading
             self.encodings = convert_encodings(terms)
         for number, raw in enumerate(raw_lines, start=1):
             if raw.endswith(b"\r"):
@@ -170,7 +172,8 @@ class _Parser:
         self.close(len(raw_lines))
         if self.problems:
             raise self.error()
-        return Template(self.dataset, self.slots, TemplateInfo(**self.info), self.source)
+        info = TemplateInfo(**self.info)
+        return Template(self.dataset, self.slots, info, self.source, self.lines)
 
     def line(self, number: int, raw: bytes) -> None:
         stripped = raw.strip()
@@ -309,6 +312,7 @@ class _Parser:
                 "in the same data set; keep one",
             )
             return
+        self.lines[(self.path(), tag)] = number
         if vr == "SQ":
             if value.form not in ("structure", "none") or value.text.startswith("no value"):
                 value = _Value("none", "", value.column)
@@ -589,11 +593,22 @@ def _require_pixel_slot(parser: _Parser) -> None:
         parser.problem(1, 1, "=MEMORYBASED stands more than once; keep one")
 
 
+def checked_template(data: bytes | str, source: str = "<template>") -> Template:
+    """Parse a template and run the semantic pass on it (`semantics.semantic_problems`):
+    a template that save can make correct files from, or one TemplateError with every
+    problem."""
+    template = parse_template(data, source)
+    problems = semantic_problems(template)
+    if problems:
+        raise TemplateError(problems)
+    return template
+
+
 def read_template(path: str | Path) -> Template:
-    """Read and parse a template file."""
+    """Read a template file and check it (grammar, values, then the semantic pass)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise TemplateError(f"{path}: cannot read the template: {exc.strerror}") from None
-    return parse_template(data, str(path))
+    return checked_template(data, str(path))
