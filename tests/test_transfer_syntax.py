@@ -79,3 +79,11 @@ def test_template_with_a_syntax_no_encoder_writes_is_refused(tmp_path: Path) -> 
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert "1.2.840.10008.1.2.4.50" in result.stderr and "--transfer-syntax" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_check_template_refuses_a_syntax_no_encoder_writes(tmp_path: Path) -> None:
+    template = _template_with_syntax(
+        tmp_path, "ge-lightspeed16-ct", "(0002,0010) UI =JPEGBaseline  # TransferSyntaxUID"
+    )
+    result = cli("check-template", str(template))
+    assert result.returncode == 2 and "1.2.840.10008.1.2.4.50" in result.stderr

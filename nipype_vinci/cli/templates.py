@@ -49,9 +49,12 @@ def cmd_templates(args: argparse.Namespace) -> None:
 
 
 def cmd_check_template(args: argparse.Namespace) -> None:
+    from ..encode import transfer_syntax
     from ..template.library import load_template
 
     template = load_template(args.template, args.template_dir)
+    # the template's own (0002,0010) must be writable (save may still choose another)
+    transfer_syntax(None, template.dataset.file_meta.get("TransferSyntaxUID"), template.source)
     print(
         f"{args.template}: ok ({len(template.slots)} keyword slots: "
         f"{', '.join(sorted(template.keywords))})"

@@ -16,6 +16,7 @@ from ..errors import VinciError, field_error
 from ..fields import BY_NAME
 from ..template.keywords import KEYWORDS
 from ..template.model import Slot, Template
+from ..template.semantics import image_problems
 from ..template.writer import dump_template
 from .charset import choose_charset
 from .fill import (
@@ -44,7 +45,6 @@ from .uids import UidSource, series_seed
 from .volume import open_volume, value_range
 
 PET_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
-RESCALE_KEYWORDS = frozenset(["RESCALESLOPE", "RESCALEINTERCEPT"])
 OUTPUT_KIND = "series"
 
 
@@ -224,12 +224,9 @@ def save_series(
     volume = open_volume(in_file, options.nan_value, digest=seeded)
     geometry = geometry_from_affine(volume.affine, str(in_file))
     scalings, fmt, window = _scalings(volume, template, mode)
-    if not all(s.identity for s in scalings) and not template.keywords >= RESCALE_KEYWORDS:
-        raise VinciError(
-            f"{template.source}: the image needs RescaleSlope and RescaleIntercept (its values "
-            "are not integers that fit the stored format), but the template has no "
-            "RESCALESLOPE and RESCALEINTERCEPT keywords; add them to the template"
-        )
+    problems = image_problems(template, volume.integral, all(s.identity for s in scalings))
+    if problems:
+        raise VinciError(problems)
     label = Path(in_file).name.split(".")[0]
     seed = None
     if seeded:
