@@ -26,6 +26,8 @@ class Problem:
 class VinciError(Exception):
     """A user mistake: one or more problems, each a line (str, or a Problem naming a field)."""
 
+    exit_status = 2  # the command line's exit status for it
+
     def __init__(self, problems: str | Problem | list[str | Problem]):
         items = problems if isinstance(problems, list) else [problems]
         self.items = [p if isinstance(p, Problem) else Problem(p) for p in items]
@@ -48,3 +50,9 @@ def field_error(field: str, text: str) -> VinciError:
 
 class TemplateError(VinciError):
     """A template (dump text) that breaks the template grammar."""
+
+
+class SendIncomplete(VinciError):
+    """A send that did not store every file; ``problems`` names the files."""
+
+    exit_status = 3

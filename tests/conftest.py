@@ -33,3 +33,6 @@ def samples() -> Path:
     if not SAMPLES.is_dir():
         pytest.skip(f"the real scanner samples are absent ({SAMPLES})")
     return SAMPLES
+
+
+from .orthanc_fixtures import orthanc, orthanc_factory  # noqa: E402, F401 (fixtures)

@@ -12,7 +12,7 @@ from .. import __version__
 from ..errors import VinciError
 
 PROG = "nipype-vinci"
-COMMAND_GROUPS = ("templates", "save", "bids", "kinds")  # modules of this package, imported on use
+COMMAND_GROUPS = ("templates", "save", "bids", "kinds", "send")  # this package's modules
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; user mistakes print one line each and exit 2."""
+    """Run the command; user mistakes print one line each and exit 2 (a send that did not
+    store every file: 3)."""
     args = _parser().parse_args(argv)
     try:
         args.handler(args)
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         for line in exc.lines(flag_label):
             print(f"{PROG}: error: {line}", file=sys.stderr)
-        return 2
+        return exc.exit_status
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was left behind", file=sys.stderr)
         return 130
@@ -48,8 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _offline(argv: Sequence[str]) -> bool:
-    """Whether the command runs without Nipype (every command but ``bids``)."""
-    return argv[:1] != ["bids"]
+    """Whether the command runs without Nipype and HTTP: every command but ``bids`` and a
+    send to DICOMweb (``--dicomweb``: dicomweb-client needs ``requests``)."""
+    return argv[:1] != ["bids"] and not any(arg.startswith("--dicomweb") for arg in argv)
 
 
 def run() -> None:
@@ -58,7 +60,7 @@ def run() -> None:
     An offline command keeps ``requests`` out (pydicom imports it only to download its own
     test files, 0.14 s of each start, and falls back to urllib without it) and, its files
     closed and its output flushed, ends without tearing down the imported modules (another
-    0.1 s, a tenth of a small export). ``bids`` runs Nipype and ends normally.
+    0.1 s, a tenth of a small export). ``bids`` (Nipype) and ``send --dicomweb`` end normally.
     """
     offline = _offline(sys.argv[1:])
     if offline:

@@ -1,0 +1,105 @@
+"""The series to send: DICOM files found in the given folders (or files), grouped by series."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import VinciError
+
+_TAGS = ["SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One DICOM file and what a receiver needs to know before it arrives."""
+
+    path: Path
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax_uid: str
+
+
+@dataclass
+class Series:
+    """The instances of one series, in file-name order (the export's instance order)."""
+
+    series_instance_uid: str
+    study_instance_uid: str
+    instances: list[Instance]
+
+    @property
+    def folder(self) -> Path:
+        return self.instances[0].path.parent
+
+
+def is_dicom_file(path: Path) -> bool:
+    """Whether the file has the DICOM preamble (128 bytes, then ``DICM``)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(132)[128:] == b"DICM"
+    except OSError:
+        return False
+
+
+def _read(path: Path) -> tuple[Instance, str, str]:
+    import pydicom
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dataset = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
+        uids = [str(dataset.get(tag, "")).strip() for tag in _TAGS]
+        syntax = str(dataset.file_meta.get("TransferSyntaxUID", "")).strip()
+    except Exception as exc:  # pydicom raises many kinds for a broken file
+        raise VinciError(f"{path}: not a readable DICOM file ({exc})") from None
+    missing = [tag for tag, uid in zip(_TAGS + ["TransferSyntaxUID"], uids + [syntax]) if not uid]
+    if missing:
+        raise VinciError(f"{path}: has no {', '.join(missing)}; a receiver cannot store it")
+    return Instance(path, uids[0], uids[1], syntax), uids[2], uids[3]
+
+
+def _files(paths: list[str | Path]) -> list[Path]:
+    found: dict[Path, None] = {}
+    for given in map(Path, paths):
+        if given.is_dir():
+            inside = sorted(p for p in given.iterdir() if p.is_file() and is_dicom_file(p))
+            if not inside:
+                raise VinciError(f"{given}: holds no DICOM file; give a folder of a DICOM series")
+            found.update(dict.fromkeys(p.absolute() for p in inside))
+        elif given.is_file():
+            if not is_dicom_file(given):
+                raise VinciError(f"{given}: not a DICOM file (no DICM preamble)")
+            found[given.absolute()] = None
+        else:
+            raise VinciError(f"{given}: no such file or folder; give a DICOM series folder")
+    return list(found)
+
+
+def collect_series(paths: list[str | Path]) -> list[Series]:
+    """The series held by the given folders and files, each file read up to its pixel data.
+
+    Every unreadable file and every SOPInstanceUID shared by two files is one problem line.
+    """
+    if not paths:
+        raise VinciError("no series to send; give at least one DICOM series folder")
+    series: dict[str, Series] = {}
+    owners: dict[str, Path] = {}
+    problems = []
+    for path in _files(paths):
+        try:
+            instance, study, series_uid = _read(path)
+        except VinciError as error:
+            problems += error.problems
+            continue
+        first = owners.setdefault(instance.sop_instance_uid, path)
+        if first != path:
+            problems.append(
+                f"{path}: same SOPInstanceUID as {first}; a receiver keeps only one of them"
+            )
+            continue
+        series.setdefault(series_uid, Series(series_uid, study, [])).instances.append(instance)
+    if problems:
+        raise VinciError(problems)
+    return list(series.values())

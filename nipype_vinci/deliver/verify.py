@@ -1,0 +1,135 @@
+"""Verification: ask the receiver what it holds, because a receiver may answer success and
+store nothing. One series-level count; when it differs, an instance-level list names the
+files that are missing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .report import ACKNOWLEDGED, MISSING, SeriesReport
+from .retry import PermanentFailure, TransientFailure
+from .series import Series
+from .stow import http_failure, web_client
+from .target import DicomNode, DicomWebService
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """How to ask one receiver about a series: the count of its instances, and their UIDs."""
+
+    name: str
+    count: Callable[[Series], int]
+    uids: Callable[[Series], set[str]]
+
+
+def check_stored(report: SeriesReport, receiver: Receiver) -> None:
+    """Mark acknowledged files the receiver does not hold as missing; set ``verified``."""
+    try:
+        report.receiver_count = receiver.count(report.series)
+        held = None
+        if report.receiver_count != len(report.files):
+            held = receiver.uids(report.series)
+    except (TransientFailure, PermanentFailure) as exc:
+        report.verified, report.verify_error = False, f"cannot verify: {exc}"
+        return
+    for result in report.files:
+        found = held is None or result.instance.sop_instance_uid in held
+        if result.outcome in ACKNOWLEDGED and not found:
+            result.outcome = MISSING
+            result.reason = (
+                f"acknowledged ({result.status}) but not stored: {receiver.name} holds "
+                f"{report.receiver_count} of the series' {len(report.files)} instances"
+            )
+    report.verified = not report.failed()
+
+
+def cfind_receiver(node: DicomNode, *, calling_aet: str, timeout: float) -> Receiver:
+    """C-FIND (Study Root) at SERIES level for the count, at IMAGE level for the UIDs."""
+
+    def count(series: Series) -> int:
+        answers = _cfind(node, calling_aet, timeout, series, "SERIES")
+        return int(answers[0].get("NumberOfSeriesRelatedInstances", 0) or 0) if answers else 0
+
+    def uids(series: Series) -> set[str]:
+        return {str(a.SOPInstanceUID) for a in _cfind(node, calling_aet, timeout, series, "IMAGE")}
+
+    return Receiver(f"{node} (C-FIND)", count, uids)
+
+
+def _cfind(node: DicomNode, calling_aet: str, timeout: float, series: Series, level: str):
+    from pydicom import Dataset
+    from pynetdicom import AE
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FIND
+
+    query = Dataset()
+    query.QueryRetrieveLevel = level
+    query.StudyInstanceUID = series.study_instance_uid
+    query.SeriesInstanceUID = series.series_instance_uid
+    if level == "SERIES":
+        query.NumberOfSeriesRelatedInstances = ""
+    else:
+        query.SOPInstanceUID = ""
+    ae = AE(ae_title=calling_aet)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = ae.connection_timeout = timeout
+    ae.add_requested_context(FIND)
+    assoc = ae.associate(node.host, node.port, ae_title=node.aet)
+    if not assoc.is_established:
+        raise TransientFailure(f"{node} refused a C-FIND association")
+    answers = []
+    try:
+        for status, identifier in assoc.send_c_find(query, FIND):
+            code = int(status.get("Status", -1))
+            if code in (0xFF00, 0xFF01):
+                answers.append(identifier)
+            elif code != 0x0000:
+                raise PermanentFailure(
+                    f"{node} answered C-FIND with "
+                    + (f"0x{code:04X}" if code >= 0 else "no status (aborted or timed out)")
+                )
+    finally:
+        if assoc.is_established:
+            assoc.release()
+    return answers
+
+
+def qido_receiver(service: DicomWebService, *, timeout: float) -> Receiver:
+    """QIDO-RS: the series' NumberOfSeriesRelatedInstances, then its instances' UIDs."""
+    client = web_client(service, timeout)
+
+    def count(series: Series) -> int:
+        answers = _qido(
+            service,
+            client.search_for_series,
+            series.study_instance_uid,
+            search_filters={"SeriesInstanceUID": series.series_instance_uid},
+            fields=["NumberOfSeriesRelatedInstances"],
+        )
+        values = answers[0].get(_NUMBER_OF_INSTANCES, {}).get("Value", [0]) if answers else [0]
+        return int(values[0])
+
+    def uids(series: Series) -> set[str]:
+        answers = _qido(
+            service,
+            client.search_for_instances,
+            series.study_instance_uid,
+            series.series_instance_uid,
+            fields=["SOPInstanceUID"],
+            get_remaining=True,
+        )
+        return {a[_SOP_INSTANCE_UID]["Value"][0] for a in answers if _SOP_INSTANCE_UID in a}
+
+    return Receiver(f"{service} (QIDO-RS)", count, uids)
+
+
+_NUMBER_OF_INSTANCES = "00201209"
+_SOP_INSTANCE_UID = "00080018"
+
+
+def _qido(service: DicomWebService, search: Callable, *args, **kwargs) -> list[dict]:
+    import requests
+
+    try:
+        return search(*args, **kwargs)
+    except requests.RequestException as exc:
+        raise http_failure(service, exc) from None
