@@ -249,3 +249,35 @@ def test_folders_that_hold_no_series_are_refused(tmp_path: Path) -> None:
         assert result.returncode == 2
         (line,) = errors(result)
         assert str(folder) in line and message in line
+
+
+NODE_SCRIPT = """
+import json, sys
+from nipype_vinci.interfaces import SendDicom
+node = SendDicom(dicom_dirs=sys.argv[3:], target=sys.argv[2], verify=True, retries=0)
+try:
+    outputs = node.run(cwd=sys.argv[1]).outputs
+except ValueError as exc:
+    print(json.dumps({"error": str(exc)}))
+else:
+    print(json.dumps({"report_file": outputs.report_file, "stored": outputs.stored_count}))
+"""
+
+
+def test_senddicom_node(orthanc, synthetic, tmp_path: Path) -> None:
+    folders = [str(synthetic["ct"]), str(synthetic["mr"])]
+
+    def node(target: str, cwd: Path) -> dict:
+        cwd.mkdir()
+        command = [sys.executable, "-c", NODE_SCRIPT, str(cwd), target, *folders]
+        result = subprocess.run(orthanc.command(command), capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.splitlines()[-1])
+
+    sent = node(orthanc.node, tmp_path / "ok")
+    assert sent["stored"] == assert_all_arrived(orthanc, [Path(f) for f in folders])
+    assert Path(sent["report_file"]).parent == tmp_path / "ok"
+    assert json.loads(Path(sent["report_file"]).read_text())["ok"] is True
+    failed = node(orthanc.node.replace(":4242", ":4299"), tmp_path / "refused")
+    assert failed["error"].startswith("SendDicom: ") and "Connection refused" in failed["error"]
+    assert folders[0] in failed["error"] and folders[1] in failed["error"]
