@@ -4,6 +4,7 @@ refused, a receiver that stops mid-send, a wrong port, retries, verification."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -281,3 +282,41 @@ def test_senddicom_node(orthanc, synthetic, tmp_path: Path) -> None:
     failed = node(orthanc.node.replace(":4242", ":4299"), tmp_path / "refused")
     assert failed["error"].startswith("SendDicom: ") and "Connection refused" in failed["error"]
     assert folders[0] in failed["error"] and folders[1] in failed["error"]
+
+
+def test_each_file_arrives_in_its_own_transfer_syntax(orthanc, synthetic, tmp_path) -> None:
+    """One series, files in three transfer syntaxes: one context each, nothing converted."""
+    from pydicom.uid import DeflatedExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    syntaxes = {}
+    for index, path in enumerate(sorted(synthetic["mr"].glob("*.dcm"))):
+        dataset = pydicom.dcmread(path)
+        syntax = [None, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian][index % 3]
+        if syntax is not None:
+            dataset.file_meta.TransferSyntaxUID = syntax
+        dataset.save_as(mixed / path.name, enforce_file_format=True)
+        syntaxes[str(dataset.SOPInstanceUID)] = str(dataset.file_meta.TransferSyntaxUID)
+    assert len(set(syntaxes.values())) == 3
+    result = send(orthanc, mixed, "--to", orthanc.node, "--verify")
+    assert result.returncode == 0, result.stderr
+    for uid, syntax in syntaxes.items():
+        (found,) = orthanc.rest("POST", "/tools/lookup", uid)
+        stored = orthanc.rest("GET", f"/instances/{found['ID']}/metadata/TransferSyntax")
+        assert stored.decode() == syntax
+
+
+def test_a_file_whose_meta_header_disagrees_is_refused(synthetic, tmp_path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for path in sorted(synthetic["ct"].glob("*.dcm"))[:2]:
+        shutil.copy(path, folder / path.name)
+    first = sorted(folder.glob("*.dcm"))[0]
+    dataset = pydicom.dcmread(first)
+    dataset.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4"
+    dataset.save_as(first)
+    result = cli("send", str(folder), "--to", "A@127.0.0.1:104")
+    assert result.returncode == 2
+    (line,) = errors(result)
+    assert str(first) in line and "file meta header" in line and "1.2.3.4" in line

@@ -44,6 +44,21 @@ def _pynetdicom_errors() -> Iterator[_ErrorLines]:
         logger.removeHandler(handler)
 
 
+@contextlib.contextmanager
+def _files_as_they_are() -> Iterator[None]:
+    """pynetdicom's documented switch to send a file's bytes as they are, in PDU-sized chunks:
+    no decoding and re-encoding (1.5 ms of each 512 KB file here). It needs an accepted
+    context of exactly the file's transfer syntax: the only kind proposed here."""
+    from pynetdicom import _config
+
+    before = _config.STORE_SEND_CHUNKED_DATASET
+    _config.STORE_SEND_CHUNKED_DATASET = True
+    try:
+        yield
+    finally:
+        _config.STORE_SEND_CHUNKED_DATASET = before
+
+
 def _uid_name(uid: str) -> str:
     from pydicom.uid import UID
 
@@ -110,7 +125,7 @@ def store_files(
     ae = AE(ae_title=calling_aet)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = ae.connection_timeout = timeout
     ae.requested_contexts = [build_context(sop, [syntax]) for sop, syntax in pairs]
-    with _pynetdicom_errors() as errors:
+    with _pynetdicom_errors() as errors, _files_as_they_are():
         assoc = ae.associate(
             node.host, node.port, ae_title=node.aet, evt_handlers=[(evt.EVT_CONN_OPEN, _no_delay)]
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import VinciError
 
 _TAGS = ["SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"]
+_META_TAGS = ["MediaStorageSOPClassUID", "MediaStorageSOPInstanceUID", "TransferSyntaxUID"]
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,18 @@ def _read(path: Path) -> tuple[Instance, str, str]:
             warnings.simplefilter("ignore")
             dataset = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
         uids = [str(dataset.get(tag, "")).strip() for tag in _TAGS]
-        syntax = str(dataset.file_meta.get("TransferSyntaxUID", "")).strip()
+        meta = [str(dataset.file_meta.get(tag, "")).strip() for tag in _META_TAGS]
     except Exception as exc:  # pydicom raises many kinds for a broken file
         raise VinciError(f"{path}: not a readable DICOM file ({exc})") from None
-    missing = [tag for tag, uid in zip(_TAGS + ["TransferSyntaxUID"], uids + [syntax]) if not uid]
+    missing = [tag for tag, uid in zip(_TAGS + _META_TAGS, uids + meta) if not uid]
     if missing:
         raise VinciError(f"{path}: has no {', '.join(missing)}; a receiver cannot store it")
-    return Instance(path, uids[0], uids[1], syntax), uids[2], uids[3]
+    if meta[:2] != uids[:2]:  # the file is sent as it is: its meta header must be right
+        raise VinciError(
+            f"{path}: its file meta header names SOP class/instance {meta[0]} / {meta[1]}, "
+            f"its data set {uids[0]} / {uids[1]}; rewrite the file"
+        )
+    return Instance(path, uids[0], uids[1], meta[2]), uids[2], uids[3]
 
 
 def _files(paths: list[str | Path]) -> list[Path]:

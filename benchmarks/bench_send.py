@@ -1,0 +1,114 @@
+"""Benchmark `nipype-vinci send` against DCMTK's storescu into a real Orthanc, interleaved.
+
+    python benchmarks/bench_send.py [--runs 5] [--files 300] [--work DIR]
+
+Makes a CT series (512x512 int16, one file a slice, `nipype-vinci save` with the template
+ge-lightspeed16-ct), starts an Orthanc in a private network namespace (tests/orthanc.py:
+private configuration and storage, TCP_NODELAY=1 in its environment), then runs in turn
+`nipype-vinci send SERIES --to ORTHANC@127.0.0.1:4242` and `/usr/bin/storescu -aec ORTHANC
+127.0.0.1 4242 SERIES/*.dcm`, each a whole process inside the namespace, with the same
+environment, into an emptied Orthanc (each run stores every file anew; the emptying is not
+timed). Prints median wall seconds, files/s, MB/s and send / storescu.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.orthanc import AET, DICOM_PORT, Orthanc  # noqa: E402 (the repository's own helper)
+
+STORESCU = "/usr/bin/storescu"  # DCMTK's; the first storescu on PATH may be pynetdicom's
+
+
+def make_series(work: Path, files: int) -> Path:
+    """A CT volume (noise, int16) exported by `nipype-vinci save`: the series folder."""
+    source, series = work / "ct.nii", work / "ct"
+    if not series.is_dir():
+        rng = np.random.default_rng(1)
+        data = np.clip(rng.normal(500, 300, (512, 512, files)), -1024, 3071).astype(np.int16)
+        nib.save(nib.Nifti1Image(data, np.diag([0.8, 0.8, 1.25, 1.0])), source)
+        command = [sys.executable, "-m", "nipype_vinci.cli", "save", str(source), str(series)]
+        subprocess.run([*command, "--template", "ge-lightspeed16-ct"], check=True)
+    return series
+
+
+def commands(series: Path) -> dict[str, list[str]]:
+    files = sorted(str(p) for p in series.glob("*.dcm"))
+    send = [sys.executable, "-m", "nipype_vinci.cli", "send", str(series)]
+    return {
+        "send": [*send, "--to", f"{AET}@127.0.0.1:{DICOM_PORT}"],
+        "storescu": [STORESCU, "-aec", AET, "127.0.0.1", str(DICOM_PORT), *files],
+    }
+
+
+def empty(orthanc: Orthanc) -> None:
+    for patient in orthanc.rest("GET", "/patients"):
+        orthanc.rest("DELETE", f"/patients/{patient}")
+
+
+def run_once(orthanc: Orthanc, argv: list[str], files: int) -> float:
+    """Wall seconds of one whole process in Orthanc's namespace; checks all files arrived."""
+    empty(orthanc)
+    environment = {**os.environ, "TCP_NODELAY": "1"}  # the same for both tools
+    started = time.perf_counter()
+    result = subprocess.run(orthanc.command(argv), capture_output=True, text=True, env=environment)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed: {result.stderr[:500]}")
+    if orthanc.count_instances() != files:
+        raise SystemExit(f"{argv[0]}: Orthanc holds {orthanc.count_instances()} of {files}")
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--files", type=int, default=300)
+    parser.add_argument("--work", type=Path, help="folder for the series and Orthanc (kept)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="nipype-vinci-bench-send-"))
+    work.mkdir(parents=True, exist_ok=True)
+    series = make_series(work, args.files)
+    megabytes = sum(p.stat().st_size for p in series.glob("*.dcm")) / 1e6
+    tools = commands(series)
+    walls: dict[str, list[float]] = {tool: [] for tool in tools}
+    orthanc = Orthanc(work / f"orthanc-{time.time_ns()}")
+    try:
+        orthanc.start()
+        for _ in range(args.runs):
+            for tool, argv in tools.items():
+                walls[tool].append(run_once(orthanc, argv, args.files))
+    finally:
+        orthanc.close()
+    medians = {tool: statistics.median(w) for tool, w in walls.items()}
+    print(
+        f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {args.files} files "
+        f"({megabytes:.0f} MB), medians of {args.runs} interleaved runs"
+    )
+    print("| tool | median wall s | all runs s | files/s | MB/s | vs storescu |")
+    print("|---|---|---|---|---|---|")
+    for tool, median in medians.items():
+        runs = " ".join(f"{w:.2f}" for w in walls[tool])
+        print(
+            f"| {tool} | {median:.2f} | {runs} | {args.files / median:.0f} | "
+            f"{megabytes / median:.0f} | {median / medians['storescu']:.2f} |"
+        )
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
