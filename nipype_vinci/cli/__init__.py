@@ -50,8 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _offline(argv: Sequence[str]) -> bool:
     """Whether the command runs without Nipype and HTTP: every command but ``bids`` and a
-    send to DICOMweb (``--dicomweb``: dicomweb-client needs ``requests``)."""
-    return argv[:1] != ["bids"] and not any(arg.startswith("--dicomweb") for arg in argv)
+    send to DICOMweb (``--dicomweb`` or a URL target: dicomweb-client needs ``requests``)."""
+    web = ("--dicomweb", "http://", "https://")
+    return argv[:1] != ["bids"] and not any(arg.startswith(web) for arg in argv)
 
 
 def run() -> None:
