@@ -69,7 +69,8 @@ class Orthanc:
     """One Orthanc with a private configuration and storage under ``folder``.
 
     ``lua``: the text of a Lua script (e.g. a ``ReceivedInstanceFilter``); ``users``:
-    ``{user: password}`` to turn HTTP basic authentication on. The namespace is Orthanc's
+    ``{user: password}`` to turn HTTP basic authentication on; ``settings``: more
+    configuration options (they win). The namespace is Orthanc's
     own, so each server has the same ports and address (127.0.0.1). TCP_NODELAY=1 in its
     environment switches Nagle's algorithm off on its side (else each C-STORE waits about
     95 ms for a delayed acknowledgement).
@@ -84,12 +85,14 @@ class Orthanc:
         *,
         lua: str | None = None,
         users: dict[str, str] | None = None,
+        settings: dict | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.socket_path = self.folder / "http.sock"
         self.config = self.folder / "orthanc.json"
-        self.config.write_text(json.dumps(self._configuration(lua, users), indent=2))
+        configuration = {**self._configuration(lua, users), **(settings or {})}
+        self.config.write_text(json.dumps(configuration, indent=2))
         self._users = users or {}
         self.namespace = NetNamespace()
         self._server: subprocess.Popen | None = None

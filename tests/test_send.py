@@ -284,27 +284,50 @@ def test_senddicom_node(orthanc, synthetic, tmp_path: Path) -> None:
     assert folders[0] in failed["error"] and folders[1] in failed["error"]
 
 
-def test_each_file_arrives_in_its_own_transfer_syntax(orthanc, synthetic, tmp_path) -> None:
-    """One series, files in three transfer syntaxes: one context each, nothing converted."""
+def mixed_syntaxes(source: Path, folder: Path) -> dict[str, str]:
+    """The series' files rewritten in turn in three transfer syntaxes: {UID: syntax}."""
     from pydicom.uid import DeflatedExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-    mixed = tmp_path / "mixed"
-    mixed.mkdir()
+    folder.mkdir()
     syntaxes = {}
-    for index, path in enumerate(sorted(synthetic["mr"].glob("*.dcm"))):
+    for index, path in enumerate(sorted(source.glob("*.dcm"))):
         dataset = pydicom.dcmread(path)
         syntax = [None, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian][index % 3]
         if syntax is not None:
             dataset.file_meta.TransferSyntaxUID = syntax
-        dataset.save_as(mixed / path.name, enforce_file_format=True)
+        dataset.save_as(folder / path.name, enforce_file_format=True)
         syntaxes[str(dataset.SOPInstanceUID)] = str(dataset.file_meta.TransferSyntaxUID)
     assert len(set(syntaxes.values())) == 3
-    result = send(orthanc, mixed, "--to", orthanc.node, "--verify")
+    return syntaxes
+
+
+def test_each_file_arrives_in_its_own_transfer_syntax(orthanc, synthetic, tmp_path) -> None:
+    """One series, files in three transfer syntaxes: one context each, nothing converted."""
+    syntaxes = mixed_syntaxes(synthetic["mr"], tmp_path / "mixed")
+    result = send(orthanc, tmp_path / "mixed", "--to", orthanc.node, "--verify")
     assert result.returncode == 0, result.stderr
     for uid, syntax in syntaxes.items():
         (found,) = orthanc.rest("POST", "/tools/lookup", uid)
         stored = orthanc.rest("GET", f"/instances/{found['ID']}/metadata/TransferSyntax")
         assert stored.decode() == syntax
+
+
+def test_a_refused_transfer_syntax_fails_only_its_files(orthanc_factory, synthetic, tmp_path):
+    explicit = "1.2.840.10008.1.2.1"
+    orthanc = orthanc_factory(settings={"AcceptedTransferSyntaxes": [explicit]})
+    syntaxes = mixed_syntaxes(synthetic["mr"], tmp_path / "mixed")
+    result = send(orthanc, tmp_path / "mixed", "--to", orthanc.node, "--json")
+    assert result.returncode == 3
+    report = json.loads(result.stdout)
+    (series,) = report["series"]
+    outcomes = {r["sop_instance_uid"]: r for r in series["results"]}
+    for uid, syntax in syntaxes.items():
+        expected = "stored" if syntax == explicit else "failed"
+        assert outcomes[uid]["outcome"] == expected
+    lines = errors(result)
+    assert len(lines) == len(report["failed"]) == sum(s != explicit for s in syntaxes.values())
+    assert all("refused MR Image Storage" in line for line in lines)
+    assert orthanc.count_instances() == sum(s == explicit for s in syntaxes.values())
 
 
 def test_a_file_whose_meta_header_disagrees_is_refused(synthetic, tmp_path) -> None:
