@@ -13,6 +13,7 @@ from .retry import PermanentFailure, TransientFailure
 from .target import DicomNode
 
 MAX_CONTEXTS = 128  # presentation contexts one association can propose (PS3.8 9.3.2.2)
+RELEASE_SECONDS = 5.0  # wait for the release answer (it comes in milliseconds) at most this
 
 
 def _no_delay(event) -> None:
@@ -134,8 +135,15 @@ def store_files(
         try:
             _store_over(assoc, node, results, timeout)
         finally:
-            if assoc.is_established:
-                assoc.release()
+            release(assoc)
+
+
+def release(assoc) -> None:
+    """Release an association still established. Every answer is in by then, so a lost
+    release answer costs at most RELEASE_SECONDS (pynetdicom would wait its ACSE time-out)."""
+    if assoc.is_established:
+        assoc.acse_timeout = min(assoc.acse_timeout or RELEASE_SECONDS, RELEASE_SECONDS)
+        assoc.release()
 
 
 def _store_over(assoc, node: DicomNode, results: list[FileResult], timeout: float) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .cstore import release
 from .report import ACKNOWLEDGED, MISSING, SeriesReport
 from .retry import PermanentFailure, TransientFailure
 from .series import Series
@@ -88,8 +89,7 @@ def _cfind(node: DicomNode, calling_aet: str, timeout: float, series: Series, le
                     + (f"0x{code:04X}" if code >= 0 else "no status (aborted or timed out)")
                 )
     finally:
-        if assoc.is_established:
-            assoc.release()
+        release(assoc)
     return answers
 
 
