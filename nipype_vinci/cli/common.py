@@ -18,3 +18,39 @@ def add_template_dirs(sub: argparse.ArgumentParser) -> None:
         help="a folder of .dump templates searched before the bundled ones "
         "(repeatable; also $NIPYPE_VINCI_TEMPLATE_PATH)",
     )
+
+
+def add_send_options(sub: argparse.ArgumentParser) -> None:
+    """``--send`` (and ``--send-verify``): send what the command wrote to a PACS."""
+    sub.add_argument(
+        "--send",
+        metavar="AET@HOST:PORT|URL",
+        help="send the series written to a DICOM node (C-STORE) or a DICOMweb URL (STOW-RS)",
+    )
+    sub.add_argument(
+        "--send-verify",
+        action="store_true",
+        help="with --send: ask the receiver whether it holds every file",
+    )
+
+
+def send_target(args: argparse.Namespace):
+    """The parsed ``--send`` target (checked before anything is written), or None."""
+    if not args.send:
+        return None
+    from ..deliver import parse_target
+
+    return parse_target(args.send)
+
+
+def send_written(folders: list, target, verify: bool) -> None:
+    """Send finished series; an incomplete send names each failed file (exit 3)."""
+    import sys
+
+    from ..deliver import send_series
+    from ..errors import SendIncomplete
+
+    report = send_series(folders, target, verify=verify)
+    print(report.summary(), file=sys.stderr)
+    if not report.ok:
+        raise SendIncomplete(report.problems())

@@ -9,7 +9,13 @@ from pathlib import Path
 
 from ..errors import VinciError
 from ..fields import HEADER_FIELDS, OPTION_FIELDS, clean_options
-from .common import AddCommand, add_template_dirs
+from .common import (
+    AddCommand,
+    add_send_options,
+    add_template_dirs,
+    send_target,
+    send_written,
+)
 
 DEMO_METADATA = {
     "patient_name": "VINCI^PHANTOM",
@@ -67,12 +73,15 @@ def cmd_save(args: argparse.Namespace) -> None:
     from ..export.metadata import metadata_from
     from ..export.save import save_series
 
+    target = send_target(args)
     template = _template(args)
     values = {f.name: getattr(args, f.name) for f in HEADER_FIELDS}
     metadata, not_written = metadata_from(values, args.metadata)
     options = _options(args)
     options.not_written = not_written
     _print_report(save_series(args.input, args.output, template, metadata, options), args.json)
+    if target is not None:
+        send_written([args.output], target, args.send_verify)
 
 
 def _template(args: argparse.Namespace):
@@ -151,6 +160,7 @@ def register(command: AddCommand) -> None:
     )
     _add_fields(sub, HEADER_FIELDS)
     _common(sub)
+    add_send_options(sub)
     add_template_dirs(sub)
 
     sub = command("demo", cmd_demo, "export a built-in synthetic PET phantom (no input needed)")
