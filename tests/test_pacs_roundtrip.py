@@ -87,10 +87,7 @@ def every_kind(tmp_path_factory) -> list[Path]:
 
 @pytest.mark.parametrize("protocol", ["cstore", "stow"])
 def test_every_output_kind_is_stored_whole(protocol, orthanc, every_kind) -> None:
-    target = (
-        ["--to", orthanc.node] if protocol == "cstore" else ["--dicomweb", orthanc.dicomweb_url]
-    )
-    result = send(orthanc, *every_kind, *target, "--verify")
+    result = send(orthanc, *every_kind, *targets(orthanc)[protocol], "--verify")
     assert result.returncode == 0, result.stderr
     assert assert_all_arrived(orthanc, every_kind) == sum(
         len(list(f.glob("*.dcm"))) for f in every_kind
