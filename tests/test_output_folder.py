@@ -133,10 +133,10 @@ def test_overwrite_replaces_a_series_it_wrote(tmp_path: Path) -> None:
 
 def test_overwrite_through_a_symbolic_link_keeps_the_link(tmp_path: Path) -> None:
     source = image(tmp_path / "in.nii")
-    (tmp_path / "real").mkdir()  # an empty folder holds nothing to lose
+    (tmp_path / "real").mkdir()  # an empty folder holds nothing to lose: no --overwrite
     (tmp_path / "link").symlink_to("real")
-    for _ in range(2):  # the second run replaces the series the first one wrote
-        result = cli("save", source, "link", *CT, "--overwrite", cwd=tmp_path)
+    for overwrite in ([], ["--overwrite"]):  # then replace the series the first run wrote
+        result = cli("save", source, "link", *CT, *overwrite, cwd=tmp_path)
         assert result.returncode == 0 and result.stderr == "", result.stderr
         assert (tmp_path / "link").is_symlink() and series_files(tmp_path / "real")[1:] == SERIES
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nii", "link", "real"]

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from ..errors import VinciError
 from .signals import Interrupted, interruptible
@@ -26,7 +26,13 @@ def _parser() -> argparse.ArgumentParser:
 
     from .. import __version__
 
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    class OneLineParser(argparse.ArgumentParser):
+        """Usage mistakes in one line too (argparse prints the whole usage first)."""
+
+        def error(self, message: str) -> NoReturn:
+            self.exit(2, f"{PROG}: error: {message}; see {self.prog} --help\n")
+
+    parser = OneLineParser(prog=PROG, description=__doc__)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -1,8 +1,8 @@
 """Where a series may go: what an existing output folder is, and whether it may be replaced.
 
-A new name is always fine. An existing one is replaced only when asked, and only when it is
-a complete folder this tool wrote holding nothing else (or an empty folder); never a file,
-the working directory or a folder above it, nor a folder that holds one of the inputs.
+A new name or an empty folder is always fine. A folder with anything in it is replaced only
+when asked, and only when it is a complete folder this tool wrote holding nothing else;
+never a file, the working directory or a folder above it, nor a folder holding an input.
 """
 
 from __future__ import annotations
@@ -53,20 +53,18 @@ def check_target(
             raise VinciError(f"{shown}: {what} the input {path}; {ELSEWHERE}")
     if not real.is_dir():
         raise VinciError(f"{shown}: exists and is not a folder; {ELSEWHERE}")
-    entries = sorted(p.name for p in real.iterdir())
-    if entries:
-        foreign = foreign_entries(real)
-        if foreign is None:
-            raise VinciError(
-                f"{shown}: exists and was not written by nipype-vinci (it has no {MARKER}); "
-                f"{ELSEWHERE}"
-            )
-        if foreign:
-            raise VinciError(
-                f"{shown}: holds files nipype-vinci did not write ({_listing(foreign)}); "
-                f"move them out or {ELSEWHERE}"
-            )
+    if not any(real.iterdir()):
+        return True  # an empty folder: nothing to lose, --overwrite or not
+    foreign = foreign_entries(real)
+    if foreign is None:
+        raise VinciError(
+            f"{shown}: exists and was not written by nipype-vinci (it has no {MARKER}); {ELSEWHERE}"
+        )
+    if foreign:
+        raise VinciError(
+            f"{shown}: holds files nipype-vinci did not write ({_listing(foreign)}); "
+            f"move them out or {ELSEWHERE}"
+        )
     if not overwrite:
-        what = "holds a series written earlier" if entries else "exists (empty)"
-        raise VinciError(f"{shown}: {what}; {ASK}")
+        raise VinciError(f"{shown}: holds a series written earlier; {ASK}")
     return True
