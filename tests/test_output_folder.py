@@ -15,12 +15,12 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from nipype_vinci.export.marker import MARKER
 from nipype_vinci.interfaces import SinkDicom
 
 from .conftest import cli
 
 CT = ("--template", "ge-lightspeed16-ct")
+MARKER = ".nipype-vinci.json"  # the record file in every series folder (README)
 SERIES = ["IM_00001.dcm", "IM_00002.dcm", "IM_00003.dcm"]
 
 
