@@ -24,7 +24,6 @@ from .marker import read_marker
 from .owner import owner_gone, this_process
 
 PARTIAL = ".partial"
-_HEX = re.compile(r"[0-9a-f]{8}")
 
 
 def lock_path(target: Path) -> Path:
@@ -43,9 +42,7 @@ def new_partial(target: Path) -> Path:
 
 
 def _is_partial_of(name: str, target: Path) -> bool:
-    head, tail = f".{target.name}.", name[len(target.name) + 2 :]
-    token = tail.removesuffix(PARTIAL)
-    return name.startswith(head) and tail.endswith(PARTIAL) and _HEX.fullmatch(token) is not None
+    return re.fullmatch(re.escape(f".{target.name}.") + r"[0-9a-f]{8}\.partial", name) is not None
 
 
 def _holder(fd: int) -> str:
