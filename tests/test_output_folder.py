@@ -329,3 +329,22 @@ def _dead_pid() -> int:
     ended = subprocess.Popen(["true"])
     ended.wait()
     return ended.pid
+
+
+@pytest.mark.parametrize("renameat2", [True, False])
+def test_commit_with_and_without_renameat2(renameat2: bool, tmp_path: Path, monkeypatch) -> None:
+    from nipype_vinci.export import rename
+    from nipype_vinci.export.output import atomic_folder
+
+    if not renameat2:  # a system without it (not Linux, old C library, some file systems)
+        monkeypatch.setattr(rename, "_RENAMEAT2", None)
+    elif rename._RENAMEAT2 is None:
+        pytest.skip("this system has no renameat2")
+    for content in (b"first", b"second"):
+        with atomic_folder(tmp_path / "out", overwrite=True) as work:
+            (work / "IM_00001.dcm").write_bytes(content)
+    assert (tmp_path / "out/IM_00001.dcm").read_bytes() == b"second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(FileExistsError):
+        rename.rename_to_free_name(tmp_path / "out", tmp_path / "taken")
