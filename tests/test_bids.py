@@ -138,7 +138,7 @@ def test_whole_dataset_exports(dataset: Path, tmp_path: Path) -> None:
         )
         report = json.loads((out / f"{relative}.json").read_text())
         assert report["input"].endswith(f"{relative}.nii.gz")
-    static = pydicom.dcmread(sorted((out / "sub-01/ses-1/pet/sub-01_ses-1_pet").iterdir())[0])
+    static = pydicom.dcmread(sorted((out / "sub-01/ses-1/pet/sub-01_ses-1_pet").glob("*.dcm"))[0])
     pharm = static.RadiopharmaceuticalInformationSequence[0]
     assert (pharm.Radiopharmaceutical, float(pharm.RadionuclideTotalDose)) == ("FDG", 2.5e8)
     assert float(pharm.RadionuclideHalfLife) == 6586.2
@@ -147,10 +147,10 @@ def test_whole_dataset_exports(dataset: Path, tmp_path: Path) -> None:
     assert static.DecayCorrection == "ADMIN"  # ImageDecayCorrectionTime == InjectionStart
     dynamic = [
         pydicom.dcmread(p)
-        for p in sorted((out / "sub-01/ses-2/pet/sub-01_ses-2_rec-dyn_pet").iterdir())
+        for p in sorted((out / "sub-01/ses-2/pet/sub-01_ses-2_rec-dyn_pet").glob("*.dcm"))
     ]
     assert [int(d.ActualFrameDuration) for d in dynamic[::5]] == [20000, 40000, 120000, 300000]
-    anat = pydicom.dcmread(sorted((out / "sub-01/ses-2/anat/sub-01_ses-2_T1w").iterdir())[0])
+    anat = pydicom.dcmread(sorted((out / "sub-01/ses-2/anat/sub-01_ses-2_T1w").glob("*.dcm"))[0])
     assert anat.StudyInstanceUID == dynamic[0].StudyInstanceUID  # one study per session
     assert anat.StudyInstanceUID != static.StudyInstanceUID
     assert sorted([int(anat.SeriesNumber), int(dynamic[0].SeriesNumber)]) == [1, 2]
@@ -204,7 +204,7 @@ def test_filters_and_derivatives(dataset: Path, tmp_path: Path) -> None:
     series = suv / "sub-01/ses-1/pet/sub-01_ses-1_space-T1w_desc-suv_pet"
     image = nib.load(dataset / "derivatives/suv" / f"{series.relative_to(suv)}.nii.gz")
     check_series(series, np.asarray(image.dataobj), image.affine, tmp_path / "n")
-    assert pydicom.dcmread(next(series.iterdir())).Units == "GML"
+    assert pydicom.dcmread(next(series.glob("*.dcm"))).Units == "GML"
 
 
 @pytest.mark.parametrize(

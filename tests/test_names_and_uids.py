@@ -92,7 +92,7 @@ def test_same_export_with_a_seed_is_byte_identical(tmp_path: Path) -> None:
             "--uid-seed", "s1", "--patient-name", "Doe^Jane",
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
-    one, two = sorted((tmp_path / "one").iterdir()), sorted((tmp_path / "two").iterdir())
+    one, two = sorted((tmp_path / "one").glob("*.dcm")), sorted((tmp_path / "two").glob("*.dcm"))
     assert [p.name for p in one] == [p.name for p in two]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(one, two))
 

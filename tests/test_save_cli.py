@@ -81,7 +81,7 @@ def test_uid_seed_reproduces_and_default_is_unique(tmp_path: Path) -> None:
             ).returncode
             == 0
         )
-        return [pydicom.dcmread(p).SOPInstanceUID for p in sorted((tmp_path / out).iterdir())]
+        return [pydicom.dcmread(p).SOPInstanceUID for p in sorted((tmp_path / out).glob("*.dcm"))]
 
     assert uids("s1", "--uid-seed", "42") == uids("s2", "--uid-seed", "42")
     assert not set(uids("r1")) & set(uids("r2"))

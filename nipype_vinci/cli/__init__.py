@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn
 
-from .. import __version__
 from ..errors import VinciError
+from .signals import Interrupted, interruptible
 
 PROG = "nipype-vinci"
 COMMAND_GROUPS = ("templates", "save", "bids", "kinds", "send")  # this package's modules
 
+if TYPE_CHECKING:
+    import argparse
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    """The command line (imports inside: until ``main`` handles signals, Ctrl-C would
+    print a traceback, so the package itself imports almost nothing)."""
+    import argparse
+    import importlib
+
+    from .. import __version__
+
+    class OneLineParser(argparse.ArgumentParser):
+        """Usage mistakes in one line too (argparse prints the whole usage first)."""
+
+        def error(self, message: str) -> NoReturn:
+            self.exit(2, f"{PROG}: error: {message}; see {self.prog} --help\n")
+
+    parser = OneLineParser(prog=PROG, description=__doc__)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -32,20 +48,31 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; user mistakes print one line each and exit 2 (a send that did not
-    store every file: 3)."""
-    args = _parser().parse_args(argv)
-    try:
-        args.handler(args)
-    except VinciError as exc:
-        from ..fields import flag_label
+    store every file: 3), and SIGINT, SIGTERM and SIGHUP clean up, print one line and exit
+    128 + the signal's number."""
+    with interruptible() as received:
+        try:
+            args = _parser().parse_args(argv)
+            args.handler(args)
+        except VinciError as exc:
+            from ..fields import flag_label
 
-        for line in exc.lines(flag_label):
-            print(f"{PROG}: error: {line}", file=sys.stderr)
-        return exc.exit_status
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing was left behind", file=sys.stderr)
-        return 130
+            for line in exc.lines(flag_label):
+                print(f"{PROG}: error: {line}", file=sys.stderr)
+            return exc.exit_status
+        except Exception:
+            if not received:
+                raise
+            return _interrupted(received[0])  # a library turned the interruption into its error
+        except Interrupted as exc:
+            return _interrupted(exc.signum)
     return 0
+
+
+def _interrupted(signum: int) -> int:
+    name = signal.Signals(signum).name
+    print(f"{PROG}: interrupted by {name}; no partial output was left behind", file=sys.stderr)
+    return 128 + signum
 
 
 def _offline(argv: Sequence[str]) -> bool:

@@ -7,13 +7,17 @@ import errno
 import filecmp
 import os
 import shutil
-import tempfile
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import VinciError
+from .claim import drop_claim, new_partial, take_claim
+from .deferred import Deferral
+from .marker import MARKER, mark_complete, mark_writing
+from .rename import rename_to_free_name, swap
+from .target import check_target, real_target
 
 
 def file_name(index: int, count: int) -> str:
@@ -32,41 +36,73 @@ def _os_problem(exc: OSError, where: Path) -> VinciError:
 
 
 @contextlib.contextmanager
-def atomic_folder(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a fresh temporary folder; on success it becomes ``target``, else it vanishes."""
-    target = Path(target)
-    if target.exists() and not overwrite:
-        raise VinciError(f"{target} exists; choose another output folder or pass --overwrite")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise VinciError(f"{parent}: the parent folder does not exist; create it first")
+def atomic_folder(
+    target: str | Path, overwrite: bool = False, protected: Iterable[str | Path] = ()
+) -> Iterator[Path]:
+    """Yield a fresh temporary folder; on success it becomes ``target``, else it vanishes.
+
+    ``target`` is claimed for the whole run (another run on it fails at once), its
+    temporary folders left by killed runs are removed, and an existing ``target`` is
+    replaced only with ``overwrite`` and only when it is a series this tool wrote (see
+    ``target.check_target``; ``protected``: the inputs, whose folders are never replaced).
+    A symbolic link is followed: the folder it names is written, the link stays.
+    """
+    shown = str(target)
+    real = real_target(Path(target))
+    if not real.parent.is_dir():
+        raise VinciError(f"{real.parent}: the parent folder does not exist; create it first")
+    check_target(real, shown, overwrite, protected)  # refusals touch nothing, not even a lock
+    signals = Deferral()
+    signals.hold()  # until the folder is noted for cleanup
     try:
-        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+        fd = take_claim(real, shown)
     except OSError as exc:
-        raise _os_problem(exc, parent) from None
-    try:
-        yield work
-        _replace(work, target)
-    except OSError as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        raise _os_problem(exc, target) from None
+        signals.release()
+        raise _os_problem(exc, real.parent) from None
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        signals.release()
         raise
+    work = None
+    try:
+        replacing = check_target(real, shown, overwrite, protected)  # the same, now held
+        work = new_partial(real)
+        mark_writing(work, real)
+        signals.release()  # a signal held until now is raised here, inside the cleanup
+        yield work
+        signals.hold()
+        _commit(work, real, replacing, shown)
+    except OSError as exc:
+        signals.hold()
+        raise _os_problem(exc, Path(shown) if os.path.lexists(real) else real.parent) from None
+    except BaseException:
+        signals.hold()
+        raise
+    finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)  # gone already after a commit
+        drop_claim(real, fd)
+        signals.release()
 
 
-def _replace(work: Path, target: Path) -> None:
+def _commit(work: Path, real: Path, replacing: bool, shown: str) -> None:
+    """Put the finished folder in place: into a free name, or swapped with the old series."""
     os.chmod(work, 0o777 & ~_umask())
-    if not target.exists():
-        os.rename(work, target)
+    mark_complete(work)
+    if not replacing:
+        try:
+            rename_to_free_name(work, real)
+        except FileExistsError:
+            raise VinciError(
+                f"{shown}: was made by another program while this run wrote the series; "
+                "nothing was written; choose a new folder"
+            ) from None
         return
-    old = target.with_name(f".{target.name}.{os.getpid()}.old")
-    os.rename(target, old)
-    os.rename(work, target)
-    if old.is_dir():
-        shutil.rmtree(old)
-    else:
-        old.unlink()
+    old = work  # after the swap: the old series
+    if not swap(work, real):  # fallback: the old series aside, in a name the next run cleans
+        old = new_partial(real)
+        os.rename(real, old / "old")
+        os.rename(work, real)
+    shutil.rmtree(old)
 
 
 def _umask() -> int:
@@ -119,10 +155,15 @@ class BackgroundWriter:
 def copy_series(series: str | Path, target: str | Path, overwrite: bool = False) -> Path:
     """Copy a finished series folder to ``target`` atomically (never half a series)."""
     series = Path(series)
-    with atomic_folder(target, overwrite) as work:
-        for path in sorted(series.iterdir()):
+    with atomic_folder(target, overwrite, protected=(series,)) as work:
+        for path in _series_files(series):
             shutil.copy2(path, work / path.name)
     return Path(target)
+
+
+def _series_files(series: Path) -> list[Path]:
+    """The files of a series folder, without its record file (each folder has its own)."""
+    return sorted(p for p in series.iterdir() if p.name != MARKER)
 
 
 def same_series(series: str | Path, target: str | Path) -> bool:
@@ -130,7 +171,7 @@ def same_series(series: str | Path, target: str | Path) -> bool:
     series, target = Path(series), Path(target)
     if not target.is_dir():
         return False
-    names = sorted(p.name for p in series.iterdir())
-    if names != sorted(p.name for p in target.iterdir()):
+    names = [p.name for p in _series_files(series)]
+    if names != [p.name for p in _series_files(target)]:
         return False
     return all(filecmp.cmp(series / n, target / n, shallow=False) for n in names)

@@ -274,7 +274,10 @@ def save_series(
     by_frame = [values_at("frame", keywords, ctx, t) for t in range(volume.frames)]
     total = volume.frames * volume.slices
     names, worst = [], 0.0
-    with atomic_folder(out_dir, options.overwrite) as work, BackgroundWriter() as writer:
+    with (
+        atomic_folder(out_dir, options.overwrite, protected=(in_file,)) as work,
+        BackgroundWriter() as writer,
+    ):
         quantize = Quantizer((volume.shape[1], volume.shape[0]), fmt, ring=writer.depth + 1)
         for number, (frame, k, data) in enumerate(volume.planes()):
             scaling = scalings[number]

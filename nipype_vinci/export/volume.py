@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,10 +61,19 @@ class Volume:
         for t in range(self.frames):
             for first in range(0, self.slices, step):
                 index = (slice(None), slice(None), slice(first, first + step))
-                chunk = np.asarray(self.dataobj[index + ((t,) if four_d else ())])
+                chunk = self._read(index + ((t,) if four_d else ()))
                 if self.nan_value is not None and chunk.dtype.kind == "f":
                     chunk = np.where(np.isfinite(chunk), chunk, self.nan_value)
                 yield t, first, chunk
+
+    def _read(self, index: tuple) -> np.ndarray:
+        try:
+            return np.asarray(self.dataobj[index])
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
+            raise VinciError(
+                f"{self.source}: its voxels cannot be read ({exc}); the file is cut short "
+                "or damaged: write or copy it again"
+            ) from None
 
     def planes(self) -> Iterator[tuple[int, int, np.ndarray]]:
         """Every slice, frame-major, as (frame, slice, rows=y by columns=x array)."""
@@ -77,17 +87,22 @@ def open_volume(path: str | Path, nan_value: float | None = None, digest: bool =
     ``digest``, the value range pass also hashes the voxels."""
     import nibabel as nib
     from nibabel.filebasedimages import ImageFileError
+    from nibabel.spatialimages import HeaderDataError
 
     path = Path(path)
     if not path.exists():
         raise VinciError(f"{path}: no such file; give an image file (NIfTI, MGH, Analyze, ...)")
+    if path.is_dir():
+        raise VinciError(f"{path}: is a folder; give an image file (NIfTI, MGH, Analyze, ...)")
     try:
         image = _load(nib, path)
-    except (ImageFileError, OSError, ValueError, EOFError) as exc:
+        dtype = np.dtype(image.get_data_dtype())
+    except (ImageFileError, HeaderDataError, OSError, ValueError, EOFError, zlib.error) as exc:
         raise VinciError(
             f"{path}: nibabel cannot read it ({exc}); give a NIfTI, MGH, "
             "Analyze, MINC or ECAT image"
         ) from None
+    _check_voxel_type(path, dtype)
     shape = tuple(int(n) for n in image.shape)
     if len(shape) == 4 and shape[3] == 1:
         shape = shape[:3]
@@ -97,14 +112,26 @@ def open_volume(path: str | Path, nan_value: float | None = None, digest: bool =
             "can be written as a DICOM series"
         )
     dataobj = image.dataobj if len(image.shape) == len(shape) else _Squeezed(image.dataobj)
-    if np.dtype(image.get_data_dtype()).kind == "c":
-        raise VinciError(f"{path}: complex voxels cannot be stored; export magnitude or phase")
     slope, intercept = getattr(image.dataobj, "slope", 1.0), getattr(image.dataobj, "inter", 0.0)
-    integral = np.dtype(image.get_data_dtype()).kind in "iub" and _is_identity(slope, intercept)
+    integral = dtype.kind in "iub" and _is_identity(slope, intercept)
     full = shape + (1,) * (4 - len(shape))
-    itemsize = np.dtype(image.get_data_dtype()).itemsize
     hasher = hashlib.blake2b(digest_size=32) if digest else None
-    return Volume(dataobj, image.affine, full, integral, str(path), itemsize, nan_value, hasher)
+    return Volume(
+        dataobj, image.affine, full, integral, str(path), dtype.itemsize, nan_value, hasher
+    )
+
+
+def _check_voxel_type(path: Path, dtype: np.dtype) -> None:
+    """Only numbers of one channel can be stored as grey-scale pixels."""
+    if dtype.kind == "c":
+        raise VinciError(f"{path}: complex voxels cannot be stored; export magnitude or phase")
+    if dtype.fields is not None or dtype.subdtype is not None:
+        raise VinciError(
+            f"{path}: colour (RGB) or multi-channel voxels cannot be stored as one "
+            "grey-scale series; export one channel or a grey-scale image"
+        )
+    if dtype.kind not in "iufb":
+        raise VinciError(f"{path}: voxels of type {dtype} cannot be stored; give numbers")
 
 
 def _load(nib, path: Path):

@@ -6,6 +6,7 @@ in for a keyword before a byte is written.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import struct
@@ -68,10 +69,15 @@ _PATTERNS = {
     "IS": re.compile(r" *[+-]?\d+ *"),
     "AS": re.compile(r"\d{3}[DWMY]"),
     "UI": re.compile(r"(0|[1-9]\d*)(\.(0|[1-9]\d*))*"),
-    "DA": re.compile(r"(\d{4})(\d{2})(\d{2})"),
-    "TM": re.compile(r"(\d{2})((\d{2})((\d{2})(\.\d{1,6})?)?)? *"),
-    "DT": re.compile(r"\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?)?)?)?([+-]\d{4})? *"),
+    "DA": re.compile(r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"),
+    "TM": re.compile(r"(?P<hour>\d{2})((?P<minute>\d{2})((?P<second>\d{2})(\.\d{1,6})?)?)? *"),
+    "DT": re.compile(
+        r"(?P<year>\d{4})((?P<month>\d{2})((?P<day>\d{2})((?P<hour>\d{2})((?P<minute>\d{2})"
+        r"((?P<second>\d{2})(\.\d{1,6})?)?)?)?)?)?(?P<offset>[+-]\d{4})? *"
+    ),
 }
+PN_GROUPS = 3  # alphabetic, ideographic, phonetic (PS3.5 6.2.1)
+PN_COMPONENTS = 5  # family, given, middle, prefix, suffix
 _TEXT_CONTROLS = frozenset("\t\n\f\r\x1b")
 _RULES = {
     "CS": "upper-case letters, digits, space and _ only",
@@ -98,19 +104,59 @@ def _pattern_problem(vr: str, value: str) -> str | None:
     match = pattern.fullmatch(stripped) if pattern else True
     if not match:
         return f"{vr} value {value!r} is not {_RULES[vr]}"
-    if vr == "DA":
-        month, day = int(match.group(2)), int(match.group(3))
-        if not (1 <= month <= 12 and 1 <= day <= 31):
-            return f"DA value {value!r} is not a valid date YYYYMMDD"
-    if vr == "TM":
-        parts = [match.group(1), match.group(3), match.group(5)]
-        limits = [23, 59, 60]
-        if any(p is not None and int(p) > lim for p, lim in zip(parts, limits)):
-            return f"TM value {value!r} is not a valid time HH[MM[SS[.FFFFFF]]]"
+    if vr in ("DA", "TM", "DT") and not _on_the_calendar(match):
+        rule = _RULES[vr].removeprefix("a ")
+        return f"{vr} value {value!r} is not a valid {rule} (no such day, hour or offset)"
     if vr == "IS" and not -(2**31) <= int(value) <= 2**31 - 1:
-        return f"IS value {value!r} is out of the signed 32-bit range"
+        return f"IS value {value!r} is out of the range -2147483648..2147483647"
     if vr == "DS" and not math.isfinite(float(value)):
         return f"DS value {value!r} is not finite"
+    return None
+
+
+def _on_the_calendar(match: re.Match) -> bool:
+    """Whether the parts of a DA, TM or DT exist: the day in its month (leap years known),
+    hours 00-23, minutes 00-59, seconds 00-60 (a leap second), offsets -1200..+1400."""
+    part = {k: int(v) for k, v in match.groupdict().items() if v is not None and k != "offset"}
+    if "year" in part:
+        try:
+            datetime.date(part["year"], part.get("month", 1), part.get("day", 1))
+        except ValueError:  # year 0000 too
+            return False
+    if part.get("hour", 0) > 23 or part.get("minute", 0) > 59 or part.get("second", 0) > 60:
+        return False
+    offset = match.groupdict().get("offset")
+    if offset:
+        minutes = int(offset[1:3]) * 60 + int(offset[3:])
+        if int(offset[3:]) > 59 or minutes > (720 if offset[0] == "-" else 840):
+            return False
+    return True
+
+
+def _structure_problem(vr: str, value: str) -> str | None:
+    """A backslash in one value (DICOM reads it as a second value) and the parts of a PN."""
+    if vr not in LITERAL_BACKSLASH_VRS and "\\" in value:
+        return (
+            f"{vr} value {value!r} holds a backslash, which DICOM reads as a separator "
+            "between values; remove it"
+        )
+    if vr != "PN":
+        return None
+    groups = value.split("=")
+    if len(groups) > PN_GROUPS:
+        return (
+            f"PN value {value!r} has {len(groups)} component groups (at most {PN_GROUPS}: "
+            "alphabetic=ideographic=phonetic, so at most two '=')"
+        )
+    for group in groups:
+        if group.count("^") >= PN_COMPONENTS:
+            return (
+                f"PN value {value!r} has {group.count('^') + 1} components in one group "
+                f"(at most {PN_COMPONENTS}: family^given^middle^prefix^suffix, so at most "
+                "four '^')"
+            )
+        if len(group) > 64:
+            return f"PN component group {group[:20]!r}... is longer than 64 characters"
     return None
 
 
@@ -130,13 +176,13 @@ def string_problem(vr: str, value: str) -> str | None:
     if value == "" or vr not in STRING_VRS:
         return None
     limit = MAX_CHARS.get(vr)
-    if vr == "PN":
-        too_long = [g for g in value.split("=") if len(g) > 64]
-        if too_long:
-            return f"PN component group {too_long[0][:20]!r}... is longer than 64 characters"
-    elif limit is not None and len(value) > limit:
+    if limit is not None and len(value) > limit:
         return f"{vr} value {value[:20]!r}... is longer than {limit} characters"
-    return _characters_problem(vr, value) or _pattern_problem(vr, value)
+    return (
+        _characters_problem(vr, value)
+        or _structure_problem(vr, value)
+        or _pattern_problem(vr, value)
+    )
 
 
 def strings_problem(vr: str, values: Sequence[str]) -> str | None:
