@@ -186,7 +186,8 @@ def test_receiver_stopped_mid_send(orthanc, long_series) -> None:
     assert "not sent" in line and "Connection refused" in line
     report = json.loads(stdout)
     (series,) = report["series"]
-    assert 5 <= series["acknowledged"] < series["files"]
+    # Orthanc held 5 when it was killed; the answer to the last one may not have left it
+    assert 4 <= series["acknowledged"] < series["files"]
     assert len(report["failed"]) == series["files"] - series["acknowledged"]
     assert {r["outcome"] for r in series["results"] if r["path"] in report["failed"]} == {
         "not sent"
