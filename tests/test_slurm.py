@@ -7,13 +7,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nibabel as nib
-import numpy as np
 import pytest
 
-from .export_checks import check_series
+from .bids_cohort import check_cohort_export, write_cohort
 from .slurm_cluster import SlurmCluster, slurm_cluster
-from .test_bids import PET_SIDECAR, _image, _json
 from .test_workflow import _inputs, _run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,7 +18,6 @@ JOB_COMMENT = "nipype-vinci-ci"
 # Nipype reads the poll interval from its execution config (nipype.cfg), not from plugin_args
 NIPYPE_CFG = "[execution]\npoll_sleep_duration = 0.2\n"
 SLURM_YML = f"plugin: SLURM\nplugin_args:\n  sbatch_args: --comment={JOB_COMMENT} --time=10\n"
-DYNAMIC = {**PET_SIDECAR, "FrameTimesStart": [0, 30, 90], "FrameDuration": [30, 60, 180]}
 
 
 @pytest.fixture(scope="module")
@@ -39,29 +35,10 @@ def nipype_env(cluster: SlurmCluster, tmp_path: Path) -> dict[str, str]:
     return cluster.env(NIPYPE_CONFIG_DIR=str(config))
 
 
-def _cohort(root: Path) -> dict[str, tuple]:
-    """Three subjects: static PET (01, 03), dynamic PET (02), T1w (01, 02); relative stems
-    with the expected data shapes."""
-    _json(root / "dataset_description.json", {"Name": "cohort", "BIDSVersion": "1.9.0"})
-    (root / "participants.tsv").write_text("participant_id\tsex\nsub-01\tF\nsub-02\tM\nsub-03\tF\n")
-    images = {
-        "sub-01/pet/sub-01_pet": ((14, 12, 5), PET_SIDECAR),
-        "sub-01/anat/sub-01_T1w": ((16, 14, 6), None),
-        "sub-02/pet/sub-02_rec-dyn_pet": ((10, 9, 4, 3), DYNAMIC),
-        "sub-02/anat/sub-02_T1w": ((16, 14, 6), None),
-        "sub-03/pet/sub-03_pet": ((14, 12, 5), PET_SIDECAR),
-    }
-    for seed, (stem, (shape, sidecar)) in enumerate(images.items()):
-        _image(root / f"{stem}.nii.gz", shape, seed=seed)
-        if sidecar:
-            _json(root / f"{stem}.json", sidecar)
-    return images
-
-
 def test_bids_cohort_through_the_slurm_plugin(
     cluster: SlurmCluster, nipype_env: dict, tmp_path: Path
 ) -> None:
-    images = _cohort(tmp_path / "ds")
+    images = write_cohort(tmp_path / "ds")
     (tmp_path / "slurm.yml").write_text(SLURM_YML)
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "nipype_vinci.cli", "bids", str(tmp_path / "ds"), str(out)]
@@ -73,14 +50,7 @@ def test_bids_cohort_through_the_slurm_plugin(
     ours = [job for job in jobs if f"Comment={JOB_COMMENT}" in job]
     assert len(ours) == 2 * len(images)  # select_template and save_dicom per image
     assert all("JobState=COMPLETED" in job for job in ours)
-    for stem in images:
-        image = nib.load(tmp_path / "ds" / f"{stem}.nii.gz")
-        check_series(
-            out / stem,
-            np.asarray(image.dataobj),
-            image.affine,
-            tmp_path / f"n-{stem.replace('/', '-')}",
-        )
+    check_cohort_export(tmp_path / "ds", out, tmp_path / "checks")
 
 
 def test_export_workflow_on_slurm_is_byte_identical_to_multiproc(
