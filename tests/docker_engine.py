@@ -27,7 +27,15 @@ DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # What the python:3.X-slim-bookworm images hold that the recipes rely on: python3 with pip
 STAND_IN_PACKAGES = "python3,python3-pip,python3-venv,python-is-python3,ca-certificates"
 # pip settings that say how to reach the package index (file:// sources stay on the host)
-PIP_NETWORK_KEYS = ("index-url", "extra-index-url", "trusted-host", "timeout", "retries", "proxy")
+PIP_NETWORK_KEYS = {
+    "index-url",
+    "extra-index-url",
+    "trusted-host",
+    "timeout",
+    "default-timeout",
+    "retries",
+    "proxy",
+}
 
 
 @dataclass
@@ -62,24 +70,21 @@ def docker_engine() -> Iterator[DockerEngine]:
         pytest.skip("docker.io is not installed (.ci/run installs it)")
     folder = Path(tempfile.mkdtemp(prefix="docker-"))
     engine = DockerEngine(folder / "docker.sock", f"/{folder.name}")
-    log = open(folder / "dockerd.log", "wb")  # noqa: SIM115 (closed in finally)
+    argv = [
+        "dockerd",
+        f"--host=unix://{engine.socket}",
+        f"--data-root={folder}/data",
+        f"--exec-root={folder}/exec",
+        f"--pidfile={folder}/docker.pid",
+        f"--cgroup-parent={engine.cgroup_parent}",
+        "--bridge=none",
+        "--iptables=false",
+        "--ip6tables=false",
+    ]
     daemon = None
     try:
-        daemon = subprocess.Popen(
-            [
-                "dockerd",
-                f"--host=unix://{engine.socket}",
-                f"--data-root={folder}/data",
-                f"--exec-root={folder}/exec",
-                f"--pidfile={folder}/docker.pid",
-                f"--cgroup-parent={engine.cgroup_parent}",
-                "--bridge=none",
-                "--iptables=false",
-                "--ip6tables=false",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(folder / "dockerd.log", "wb") as log:
+            daemon = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         _wait_ready(engine, daemon, folder / "dockerd.log")
         yield engine
     finally:
@@ -90,7 +95,6 @@ def docker_engine() -> Iterator[DockerEngine]:
             except subprocess.TimeoutExpired:
                 daemon.kill()
                 daemon.wait()
-        log.close()
         _unmount_below(folder)
         _remove_cgroups(engine.cgroup_parent)
         shutil.rmtree(folder, ignore_errors=True)
@@ -157,6 +161,8 @@ def stand_in_base(engine: DockerEngine, name: str, cache: Path) -> None:
     tarball = cache / f"stand-in-{digest.hexdigest()[:16]}.tar"
     if not tarball.is_file():
         _build_root_tarball(tarball, f"[global]\n{pip_conf}", cert)
+        for stale in set(cache.glob("stand-in-*.tar")) - {tarball}:
+            stale.unlink()  # made from other inputs: never used again
     engine.run("import", str(tarball), name)
 
 

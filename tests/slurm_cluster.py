@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "nsenter", "unshare")
+TOOLS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scontrol")
+TOOLS += ("nsenter", "unshare", "ip")
 SOCKET_LIMIT = 107  # sun_path holds 108 bytes with the terminating NUL
 READY_SECONDS = 30.0
 
@@ -141,7 +142,7 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
     also when the test fails. Skips when not root or the daemons are not installed."""
     if os.geteuid() != 0:
         pytest.skip("a private SLURM cluster needs root (network namespace, SlurmUser=root)")
-    missing = [tool for tool in DAEMONS if shutil.which(tool) is None]
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (.ci/run installs SLURM and munge)")
     folder = _private_folder()
