@@ -106,6 +106,7 @@ def _namespace() -> subprocess.Popen:
         holder.kill()
         pytest.fail(f"cannot make a network namespace: {holder.communicate()[1].strip()}")
     holder.stdout.close()
+    holder.stderr.close()
     return holder
 
 
