@@ -17,16 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from .orthanc import NetNamespace
+
 TOOLS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scontrol")
 TOOLS += ("nsenter", "unshare", "ip")
+SECOND_ADDRESS = ["ip", "addr", "add", "127.0.0.2/8", "dev", "lo"]
 SOCKET_LIMIT = 107  # sun_path holds 108 bytes with the terminating NUL
 READY_SECONDS = 30.0
-
-# A private namespace holds only 127.0.0.1 on lo; SLURM's getaddrinfo(AI_ADDRCONFIG) then finds
-# no configured address, so lo gets a second one.
-NAMESPACE_SCRIPT = (
-    "ip link set lo up && ip addr add 127.0.0.2/8 dev lo && echo ready && exec sleep infinity"
-)
 
 SLURM_CONF = """\
 ClusterName=ci
@@ -63,7 +60,7 @@ class SlurmCluster:
 
     folder: Path
     conf: Path
-    netns: str
+    namespace: NetNamespace
 
     def env(self, **extra: str) -> dict[str, str]:
         """The client environment: ``SLURM_CONF``, and ``LOGNAME`` (Nipype's job names)."""
@@ -71,7 +68,7 @@ class SlurmCluster:
 
     def command(self, argv: list[str]) -> list[str]:
         """``argv`` run inside the cluster's network namespace."""
-        return ["nsenter", f"--net={self.netns}", *argv]
+        return self.namespace.command(argv)
 
     def run(self, argv: list[str], env: dict[str, str] | None = None, **kwargs):
         """Run a client command inside the namespace, output captured as text."""
@@ -92,22 +89,6 @@ def _private_folder() -> Path:
         shutil.rmtree(folder)
         pytest.fail(f"{folder}: too long for a unix socket path; set a shorter TMPDIR")
     return folder
-
-
-def _namespace() -> subprocess.Popen:
-    """A process that holds a new network namespace with lo up (127.0.0.1 and 127.0.0.2)."""
-    holder = subprocess.Popen(
-        ["unshare", "--net", "sh", "-c", NAMESPACE_SCRIPT],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    if holder.stdout.readline().strip() != "ready":
-        holder.kill()
-        pytest.fail(f"cannot make a network namespace: {holder.communicate()[1].strip()}")
-    holder.stdout.close()
-    holder.stderr.close()
-    return holder
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -147,7 +128,8 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (.ci/run installs SLURM and munge)")
     folder = _private_folder()
-    started: list[subprocess.Popen] = []
+    namespace = None
+    daemons: dict[str, subprocess.Popen] = {}
     try:
         for sub in ("state", "spool"):
             (folder / sub).mkdir()
@@ -156,9 +138,10 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
         key.chmod(0o400)
         conf = folder / "slurm.conf"
         conf.write_text(SLURM_CONF.format(run=folder, cpus=os.cpu_count() or 1))
-        holder = _namespace()
-        started.append(holder)
-        cluster = SlurmCluster(folder, conf, f"/proc/{holder.pid}/ns/net")
+        namespace = NetNamespace()
+        cluster = SlurmCluster(folder, conf, namespace)
+        # only 127.0.0.1 makes SLURM's getaddrinfo(AI_ADDRCONFIG) find no address
+        subprocess.run(cluster.command(SECOND_ADDRESS), check=True)
         commands = {
             "munged": [
                 "munged",
@@ -172,38 +155,41 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
             "slurmctld": ["slurmctld", "-D", "-i", "-f", str(conf)],
             "slurmd": ["slurmd", "-D", "-N", "localhost", "-f", str(conf)],
         }
-        daemons = {}
         for name, argv in commands.items():
             with open(folder / f"{name}.out", "wb") as out:
                 daemons[name] = subprocess.Popen(
                     cluster.command(argv), stdout=out, stderr=subprocess.STDOUT
                 )
-            started.append(daemons[name])
             if name == "munged":
                 _wait_socket(folder / "munge.sock", daemons[name])
         _wait_idle(cluster, daemons)
         yield cluster
     finally:
-        for process in reversed(started[1:]):
+        inside = _namespace_of(daemons.values())
+        for process in reversed(daemons.values()):
             _stop(process)
-        if started:
-            _kill_left_in(started[0])  # job steps that slurmd left running
-            _stop(started[0])
+        if inside:
+            _kill_all_in(inside)  # job steps that slurmd left running
+        if namespace is not None:
+            namespace.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _kill_left_in(holder: subprocess.Popen) -> None:
-    """SIGKILL every process in the holder's network namespace but the holder itself."""
-    try:
-        namespace = os.readlink(f"/proc/{holder.pid}/ns/net")
-    except OSError:
-        return
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == holder.pid:
-            continue
+def _namespace_of(processes) -> str | None:
+    """The network namespace of the first process still alive (``net:[inode]``)."""
+    for process in processes:
         with contextlib.suppress(OSError):
-            if os.readlink(entry / "ns/net") == namespace:
-                os.kill(int(entry.name), signal.SIGKILL)
+            return os.readlink(f"/proc/{process.pid}/ns/net")
+    return None
+
+
+def _kill_all_in(namespace: str) -> None:
+    """SIGKILL every process left in the namespace (its holder goes with the namespace)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "ns/net") == namespace:
+                    os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _wait_socket(path: Path, process: subprocess.Popen) -> None:
