@@ -24,6 +24,8 @@ PET_REQUIRED = (
     "Units",
     "TimeZero",
 )
+# Sidecar keys that choose the template (so they are used, not "not written").
+TEMPLATE_CHOICE_KEYS = ("Manufacturer", "ManufacturersModelName")
 MODALITIES = {"pet": "PT", "anat": "MR", "func": "MR", "dwi": "MR", "perf": "MR"}
 
 
@@ -103,8 +105,11 @@ def scan_values(image: Path, root: Path, entities: dict[str, str]) -> dict[str, 
     return {"study_date": f"{year}{month}{day}", "study_time": f"{hour}{minute}{second}"}
 
 
-def image_metadata(image: Path, root: Path) -> tuple[dict[str, object], dict[str, str]]:
-    """Metadata values and the template query of one BIDS image; missing PET fields fail."""
+def image_metadata(
+    image: Path, root: Path
+) -> tuple[dict[str, object], dict[str, str], tuple[str, ...]]:
+    """Metadata values, the template query and the sidecar keys that no field takes, of one
+    BIDS image; missing PET fields fail."""
     entities, suffix, _ = split_name(image)
     merged, used = sidecar(image, root)
     where = str(used[-1] if used else image)
@@ -124,7 +129,8 @@ def image_metadata(image: Path, root: Path) -> tuple[dict[str, object], dict[str
     datatype = image.parent.name
     query = {
         "modality": MODALITIES.get(datatype, "MR" if datatype == "anat" else "PT"),
-        "manufacturer": str(merged.get("Manufacturer", "")),
-        "model": str(merged.get("ManufacturersModelName", "")),
+        "manufacturer": str(merged.get(TEMPLATE_CHOICE_KEYS[0], "")),
+        "model": str(merged.get(TEMPLATE_CHOICE_KEYS[1], "")),
     }
-    return values, query
+    not_written = tuple(k for k in found.not_written if k not in TEMPLATE_CHOICE_KEYS)
+    return values, query, not_written

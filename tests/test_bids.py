@@ -93,7 +93,7 @@ def dataset(tmp_path: Path) -> Path:
 
 
 def test_sidecar_inheritance_participants_and_scans(dataset: Path) -> None:
-    values, query = image_metadata(dataset / "sub-01/ses-1/pet/sub-01_ses-1_pet.nii.gz", dataset)
+    values, query, _ = image_metadata(dataset / "sub-01/ses-1/pet/sub-01_ses-1_pet.nii.gz", dataset)
     assert values["radiopharmaceutical"] == "FDG" and values["units"] == "Bq/mL"
     assert values["half_life"] == 6586.2 and values["injected_dose"] == 250000000.0
     assert (values["patient_sex"], values["patient_age"], values["patient_weight"]) == (
@@ -156,8 +156,9 @@ def test_whole_dataset_exports(dataset: Path, tmp_path: Path) -> None:
     assert sorted([int(anat.SeriesNumber), int(dynamic[0].SeriesNumber)]) == [1, 2]
     # a second run with the same work folder reuses Nipype's cache: no export work
     again = cli(
-        "bids", str(dataset), str(out), "participant", "-w", str(tmp_path / "work"), cwd=tmp_path
-    )
+        "bids", str(dataset), str(out), "participant", "-w", str(tmp_path / "work"), "-v",
+        cwd=tmp_path,
+    )  # fmt: skip
     assert again.returncode == 0, again.stderr[-2000:]
     log = again.stdout + again.stderr
     assert log.count("save_dicom).") == 4 and all(
@@ -243,3 +244,28 @@ def test_no_matching_image(dataset: Path, tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and "no image matches" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_quiet_output_json_summary_and_nothing_dropped_silently(dataset: Path, tmp_path) -> None:
+    (dataset / "sub-02/anat/sub-02_T1w.json").write_text(json.dumps({"MyLabNote": "x"}))
+    out = tmp_path / "out"
+    plain = cli("bids", str(dataset), str(out), "participant", "--datatype", "anat", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    lines = plain.stdout.splitlines()
+    assert len(lines) == 3 and lines[-1].startswith("2 series exported to")  # one per series
+    assert all(line.startswith("nipype-vinci: warning:") for line in plain.stderr.splitlines())
+    assert "MyLabNote" in plain.stderr  # a sidecar field with no place is named
+    report = json.loads((out / "sub-02/anat/sub-02_T1w.json").read_text())
+    assert report["output"] == str(out / "sub-02/anat/sub-02_T1w")  # the final folder
+    assert "MyLabNote" in report["not_written"]
+    summary = cli(
+        "bids", str(dataset), str(tmp_path / "again"), "participant", "--datatype", "anat",
+        "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert summary.returncode == 0, summary.stderr
+    exported = json.loads(summary.stdout)["series"]
+    assert sorted(Path(s["output"]).name for s in exported) == [
+        "sub-01_ses-2_T1w",
+        "sub-02_T1w",
+    ]
+    assert all(Path(s["output"]).is_dir() for s in exported)

@@ -97,7 +97,9 @@ def init_bids_export_wf(
 
     Workflow graph (one branch per image)::
 
-        dicom_export_<stem>: inputnode -> select_template -> save_dicom -> sink_dicom
+        dicom_export_<stem>: inputnode -> save_dicom -> sink_dicom
+
+    Templates and metadata are resolved here, when the graph is built (no node for them).
 
     Series of one subject/session share a StudyInstanceUID; series numbers follow the sorted
     file names. Output: ``output_dir/sub-*/[ses-*/]<datatype>/<stem>/`` with the DICOM files
@@ -118,7 +120,7 @@ def init_bids_export_wf(
         entities, _, _ = split_name(image)
         visit = (entities.get("sub", ""), entities.get("ses", ""))
         counters[visit] = counters.get(visit, 0) + 1
-        values, query = image_metadata(image, root)
+        values, query, not_written = image_metadata(image, root)
         values["series_number"] = counters[visit]
         values["study_instance_uid"] = derived_uid("bids-study", root.resolve().name, *visit)
         build_metadata(values, lambda name, image=image: f"{image}: {name}")  # fail now
@@ -131,6 +133,7 @@ def init_bids_export_wf(
         relative = image.parent.relative_to(root) / stem(image)
         branch.inputs.inputnode.in_file = str(image)
         branch.inputs.inputnode.out_name = relative.as_posix()
+        branch.get_node("save_dicom").inputs.not_written = list(not_written)
         for field, value in values.items():
             setattr(
                 branch.inputs.inputnode, field, list(value) if isinstance(value, tuple) else value

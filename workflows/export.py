@@ -29,7 +29,8 @@ def init_dicom_export_wf(
         Folder the finished series are copied into (by the sink node only).
     template_query : dict, optional
         Fixed SelectTemplate inputs (``template_name``, or ``modality`` with ``manufacturer``
-        and ``model``); without it, set ``inputnode.template_name`` or ``inputnode.modality``.
+        and ``model``); without it, set ``inputnode.template_name``. A ``template_file``
+        alone is passed to save_dicom directly (no select_template node).
     name : str
         Workflow name.
 
@@ -62,17 +63,20 @@ def init_dicom_export_wf(
         ),
         name="outputnode",
     )
-    select = pe.Node(SelectTemplate(**(template_query or {})), name="select_template")
     save = pe.Node(SaveDicom(), name="save_dicom")
     sink = pe.Node(
         SinkDicom(base_directory=output_dir), name="sink_dicom", run_without_submitting=True
     )
-    if not template_query:
-        workflow.connect(inputnode, "template_name", select, "template_name")
+    if template_query and set(template_query) == {"template_file"}:
+        save.inputs.template_file = template_query["template_file"]  # known: no node needed
+    else:
+        select = pe.Node(SelectTemplate(**(template_query or {})), name="select_template")
+        if not template_query:
+            workflow.connect(inputnode, "template_name", select, "template_name")
+        workflow.connect(select, "template_file", save, "template_file")
     workflow.connect(
         [
             (inputnode, save, [("in_file", "in_file"), *((f, f) for f in save_fields)]),
-            (select, save, [("template_file", "template_file")]),
             (inputnode, sink, [("out_name", "out_name")]),
             (save, sink, [("dicom_dir", "dicom_dir"), ("report_file", "report_file")]),
             (sink, outputnode, [("out_dir", "dicom_dir")]),

@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from ..errors import VinciError
+from .common import PROG
 from .signals import Interrupted, interruptible
 
-PROG = "nipype-vinci"
 COMMAND_GROUPS = ("templates", "save", "bids", "kinds", "send")  # this package's modules
 
 if TYPE_CHECKING:

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from ..errors import VinciError
-from .common import AddCommand, add_template_dirs
+from .common import PROG, AddCommand, add_send_options, add_template_dirs, send_target, send_written
+
+# MultiProc looks for finished nodes this often (s); Nipype's default, 2 s, was most of the
+# cost of a small export. A plugin config may set its own (execution: poll_sleep_duration).
+LOCAL_POLL_SECONDS = 0.05
 
 
-def _plugin(args: argparse.Namespace) -> tuple[str, dict]:
+def _plugin(args: argparse.Namespace) -> tuple[str, dict, dict]:
+    """The Nipype plugin, its arguments and execution settings."""
     if not args.plugin_config:
-        return "MultiProc", {"n_procs": args.nprocs or os.cpu_count() or 1}
+        local = {"n_procs": args.nprocs or os.cpu_count() or 1}
+        return "MultiProc", local, {"poll_sleep_duration": LOCAL_POLL_SECONDS}
     import yaml
 
     try:
@@ -23,7 +31,43 @@ def _plugin(args: argparse.Namespace) -> tuple[str, dict]:
         raise VinciError(f"{args.plugin_config}: cannot read the plugin config ({exc})") from None
     if not isinstance(config, dict) or "plugin" not in config:
         raise VinciError(f"{args.plugin_config}: needs a 'plugin' key (and 'plugin_args')")
-    return str(config["plugin"]), dict(config.get("plugin_args") or {})
+    execution = config.get("execution") or {}
+    if not isinstance(execution, dict):
+        raise VinciError(f"{args.plugin_config}: 'execution' must map Nipype settings to values")
+    return str(config["plugin"]), dict(config.get("plugin_args") or {}), execution
+
+
+def _quiet_nipype() -> None:
+    """Nipype's log to warnings only (``-v`` keeps it)."""
+    from nipype import config, logging
+
+    for logger in ("workflow_level", "interface_level", "utils_level"):
+        config.set("logging", logger, "WARNING")
+    logging.update_logging(config)
+
+
+class _Progress:
+    """One line per finished series (and its warnings), and what was exported."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.series: list[dict] = []
+
+    def __call__(self, node, status: str) -> None:
+        if status != "end" or not node.name.startswith("sink_dicom"):
+            return
+        target = Path(node.result.outputs.out_dir)
+        report = json.loads((target.parent / f"{target.name}.json").read_text())
+        self.series.append(report)
+        if self.quiet:
+            return
+        print(f"{len(report['files'])} files written to {target} (template {report['template']})")
+        if report.get("not_written"):
+            names = ", ".join(report["not_written"])
+            print(
+                f"{PROG}: warning: {target}: not written (no place for them): {names}",
+                file=sys.stderr,
+            )
 
 
 def cmd_bids(args: argparse.Namespace) -> None:
@@ -31,6 +75,7 @@ def cmd_bids(args: argparse.Namespace) -> None:
 
     if args.analysis_level != "participant":
         raise VinciError("only the 'participant' analysis level exists")
+    target = send_target(args)
     output = Path(args.output_dir)
     if output.resolve() == Path(args.bids_dir).resolve():
         raise VinciError("OUTPUT_DIR must differ from BIDS_DIR; the dataset is read-only here")
@@ -49,15 +94,24 @@ def cmd_bids(args: argparse.Namespace) -> None:
     workflow.base_dir = str(work.resolve())
     workflow.config["execution"]["crashdump_dir"] = str(work.resolve())
     write_dataset_description(output, args.bids_dir)
-    plugin, plugin_args = _plugin(args)
+    plugin, plugin_args, execution = _plugin(args)
+    workflow.config["execution"].update({k: str(v) for k, v in execution.items()})
+    if not args.verbose:
+        _quiet_nipype()
+    progress = _Progress(quiet=args.json)
     try:
-        workflow.run(plugin=plugin, plugin_args=plugin_args)
+        workflow.run(plugin=plugin, plugin_args={**plugin_args, "status_callback": progress})
     except RuntimeError as exc:
         raise VinciError(f"the export failed ({exc}); crash files are in {work}") from None
     if not args.work_dir:
         shutil.rmtree(work, ignore_errors=True)
-    count = sum(name.endswith("save_dicom") for name in workflow.list_node_names())
-    print(f"{count} series exported to {output} (not for diagnostic use)")
+    series = sorted(progress.series, key=lambda r: r["output"])
+    if args.json:
+        print(json.dumps({"output_dir": str(output), "series": series}, indent=2))
+    else:
+        print(f"{len(series)} series exported to {output} (not for diagnostic use)")
+    if target is not None:
+        send_written([r["output"] for r in series], target, args.send_verify)
 
 
 def register(command: AddCommand) -> None:
@@ -82,4 +136,9 @@ def register(command: AddCommand) -> None:
         metavar="WORKDIR",
         help="Nipype working folder (kept: a rerun reuses its cache)",
     )
+    sub.add_argument("-v", "--verbose", action="store_true", help="show Nipype's log")
+    sub.add_argument(
+        "--json", action="store_true", help="print a machine-readable summary of the export"
+    )
+    add_send_options(sub)
     add_template_dirs(sub)

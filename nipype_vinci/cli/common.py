@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+PROG = "nipype-vinci"
 # add(name, handler, help) -> the command's parser
 AddCommand = Callable[[str, Callable, str], argparse.ArgumentParser]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import VinciError
 from ..fields import HEADER_FIELDS, OPTION_FIELDS, clean_options
 from .common import (
+    PROG,
     AddCommand,
     add_send_options,
     add_template_dirs,
@@ -57,7 +58,7 @@ def _options(args: argparse.Namespace):
 def _print_report(report, as_json: bool) -> None:
     if report.not_written:
         names = ", ".join(report.not_written)
-        print(f"nipype-vinci: warning: not written (no place for them): {names}", file=sys.stderr)
+        print(f"{PROG}: warning: not written (no place for them): {names}", file=sys.stderr)
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
         return

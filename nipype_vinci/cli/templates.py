@@ -8,7 +8,7 @@ import sys
 
 from ..dicomio import read_dicom
 from ..errors import VinciError
-from .common import AddCommand, add_template_dirs
+from .common import PROG, AddCommand, add_template_dirs
 
 
 def cmd_make_template(args: argparse.Namespace) -> None:
@@ -24,7 +24,7 @@ def cmd_make_template(args: argparse.Namespace) -> None:
         overwrite=args.overwrite,
     )
     for note in made.notes:
-        print(f"nipype-vinci: warning: {args.scan}: {note}", file=sys.stderr)
+        print(f"{PROG}: warning: {args.scan}: {note}", file=sys.stderr)
     slots = len(made.template.slots)
     print(f"template {made.template.name} written to {args.output} ({slots} keyword slots)")
 

@@ -7,7 +7,6 @@ writes, all under its own working directory (SinkDicom, the sink, excepted).
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from nipype.interfaces.base import (
@@ -180,6 +179,9 @@ class _SaveDicomInputSpec(BaseInterfaceInputSpec):
     metadata_file = File(
         exists=True, desc="keyword values or a BIDS sidecar (JSON); the inputs win"
     )
+    not_written = traits.List(
+        Str(), desc="metadata keys the caller read that nothing writes (listed in the report)"
+    )
 
 
 for _field in FIELDS:
@@ -211,7 +213,7 @@ class SaveDicom(SimpleInterface):
                 **clean_options(chosen),
                 reproducible=True,  # reruns give identical files: UIDs from the inputs
                 overwrite=True,  # the node's own folder
-                not_written=not_written,
+                not_written=(*_defined(inputs.not_written, []), *not_written),
             )
             report = save_series(
                 inputs.in_file, out, read_template(inputs.template_file), metadata, options
@@ -264,7 +266,9 @@ class SinkDicom(SimpleInterface):
             if not same_series(inputs.dicom_dir, target):  # a rerun finds its own copy
                 copy_series(inputs.dicom_dir, target, inputs.overwrite)
             if isdefined(inputs.report_file):
-                shutil.copyfile(inputs.report_file, target.parent / f"{target.name}.json")
+                report = json.loads(Path(inputs.report_file).read_text())
+                report["output"] = str(target)  # the final series folder, not the node's
+                (target.parent / f"{target.name}.json").write_text(json.dumps(report, indent=2))
         except VinciError as error:
             raise _failure("SinkDicom", error) from None
         self._results["out_dir"] = str(target)
