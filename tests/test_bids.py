@@ -269,3 +269,19 @@ def test_quiet_output_json_summary_and_nothing_dropped_silently(dataset: Path, t
         "sub-02_T1w",
     ]
     assert all(Path(s["output"]).is_dir() for s in exported)
+
+
+def test_plugin_config_with_execution_settings(dataset: Path, tmp_path: Path) -> None:
+    config = tmp_path / "linear.yml"
+    config.write_text("plugin: Linear\nplugin_args: {}\nexecution:\n  poll_sleep_duration: 0.01\n")
+    result = cli(
+        "bids", str(dataset), str(tmp_path / "out"), "participant", "--datatype", "anat",
+        "--plugin-config", str(config), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 series exported" in result.stdout
+    config.write_text("plugin: Linear\nexecution: [1, 2]\n")
+    bad = cli(
+        "bids", str(dataset), str(tmp_path / "o2"), "participant", "--plugin-config", str(config)
+    )
+    assert bad.returncode == 2 and "'execution' must map" in bad.stderr
