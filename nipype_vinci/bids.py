@@ -134,3 +134,11 @@ def image_metadata(
     }
     not_written = tuple(k for k in found.not_written if k not in TEMPLATE_CHOICE_KEYS)
     return values, query, not_written
+
+
+def source_uids(image: Path, root: Path) -> tuple[str | None, str | None]:
+    """The StudyInstanceUID and SeriesInstanceUID of the scan an image came from, as
+    dcm2niix writes them into its sidecar (None when absent)."""
+    merged, _ = sidecar(image, root)
+    study, series = merged.get("StudyInstanceUID"), merged.get("SeriesInstanceUID")
+    return (str(study) if study else None), (str(series) if series else None)

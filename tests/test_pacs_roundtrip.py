@@ -92,3 +92,27 @@ def test_every_output_kind_is_stored_whole(protocol, orthanc, every_kind) -> Non
     assert assert_all_arrived(orthanc, every_kind) == sum(
         len(list(f.glob("*.dcm"))) for f in every_kind
     )
+
+
+WORKFLOW_WITH_SEND = """
+import sys
+from nipype_vinci.workflows import init_dicom_export_wf
+image, out, work, target = sys.argv[1:]
+wf = init_dicom_export_wf(
+    output_dir=out, template_query={"template_name": "ge-lightspeed16-ct"},
+    send_to=target, send_verify=True,
+)
+wf.base_dir = work
+wf.inputs.inputnode.in_file = image
+wf.inputs.inputnode.out_name = "ct"
+wf.run(plugin="Linear")
+"""
+
+
+def test_export_workflow_with_a_send_step(orthanc, tmp_path) -> None:
+    nib.save(nib.Nifti1Image(np.ones((8, 8, 3), np.int16), np.eye(4)), tmp_path / "a.nii")
+    argv = [sys.executable, "-c", WORKFLOW_WITH_SEND, str(tmp_path / "a.nii")]
+    argv += [str(tmp_path / "out"), str(tmp_path / "work"), orthanc.node]
+    result = subprocess.run(orthanc.command(argv), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert assert_all_arrived(orthanc, [tmp_path / "out" / "ct"]) == 3

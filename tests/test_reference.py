@@ -102,3 +102,40 @@ def test_a_reference_that_is_no_dicom_is_one_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert "holds no DICOM file" in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_bids_images_join_their_source_study_through_reference_dir(derived, tmp_path) -> None:
+    reference, _ = derived
+    subprocess.run(
+        [need_tool("dcm2niix"), "-ba", "n", "-o", str(tmp_path), "-f", "pet", str(reference)],
+        capture_output=True,
+        check=True,
+    )
+    sidecar = json.loads((tmp_path / "pet.json").read_text())
+    assert sidecar["SeriesInstanceUID"]  # dcm2niix names the source series
+    dataset = tmp_path / "ds"
+    pet = dataset / "sub-01" / "pet"
+    pet.mkdir(parents=True)
+    (dataset / "dataset_description.json").write_text(
+        json.dumps({"Name": "suv", "BIDSVersion": "1.9.0", "DatasetType": "derivative"})
+    )
+    image = nib.load(tmp_path / "pet.nii")
+    suv = np.asarray(image.dataobj, dtype=np.float32) / 5000.0
+    nib.save(nib.Nifti1Image(suv, image.affine), pet / "sub-01_desc-suv_pet.nii.gz")
+    (pet / "sub-01_desc-suv_pet.json").write_text(json.dumps({**sidecar, "Units": "g/mL"}))
+    archive = tmp_path / "archive"
+    (archive / "study").mkdir(parents=True)
+    (archive / "study" / "pet").symlink_to(reference)
+    result = cli(
+        "bids", str(dataset), str(tmp_path / "out"), "participant", "--reference-dir",
+        str(archive), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (series,) = json.loads(result.stdout)["series"]
+    assert series["reference"]["series_instance_uid"] == sidecar["SeriesInstanceUID"]
+    first = pydicom.dcmread(sorted(Path(series["output"]).glob("*.dcm"))[0])
+    source = pydicom.dcmread(sorted(reference.iterdir())[0], stop_before_pixels=True)
+    assert first.StudyInstanceUID == source.StudyInstanceUID
+    assert first.FrameOfReferenceUID == source.FrameOfReferenceUID
+    assert int(first.SeriesNumber) == int(source.SeriesNumber) + 1000
+    assert first.Units == "GML"

@@ -9,9 +9,10 @@ from nipype.pipeline import engine as pe
 from nipype_vinci.workflows.export import init_dicom_export_wf
 
 from nipype_vinci import __version__
-from nipype_vinci.bids import image_metadata, split_name, stem
+from nipype_vinci.bids import image_metadata, source_uids, split_name, stem
 from nipype_vinci.errors import VinciError
 from nipype_vinci.export.metadata import build_metadata
+from nipype_vinci.export.reference import index_series
 from nipype_vinci.export.uids import derived_uid
 from nipype_vinci.template.library import find_template, select_template
 
@@ -91,6 +92,7 @@ def init_bids_export_wf(
     space=None,
     template: str | None = None,
     template_dirs: list[str] | None = None,
+    reference_dir: str | None = None,
     name: str = "bids_export_wf",
 ) -> pe.Workflow:
     """One export sub-workflow per matching image, metadata filled from BIDS.
@@ -102,7 +104,10 @@ def init_bids_export_wf(
     Templates and metadata are resolved here, when the graph is built (no node for them).
 
     Series of one subject/session share a StudyInstanceUID; series numbers follow the sorted
-    file names. Output: ``output_dir/sub-*/[ses-*/]<datatype>/<stem>/`` with the DICOM files
+    file names. With ``reference_dir``, an image whose sidecar names its source scan
+    (StudyInstanceUID/SeriesInstanceUID, as dcm2niix writes them) joins that scan's study:
+    the series found under ``reference_dir`` becomes its reference. Output:
+    ``output_dir/sub-*/[ses-*/]<datatype>/<stem>/`` with the DICOM files
     and ``<stem>.json`` (source image, template, UIDs, scaling).
     """
     root = Path(bids_dir).resolve()
@@ -115,14 +120,23 @@ def init_bids_export_wf(
         space=space,
     )
     workflow = pe.Workflow(name=name)
+    references = index_series(reference_dir) if reference_dir else None
     counters: dict[tuple[str, str], int] = {}
     for image in images:
         entities, _, _ = split_name(image)
         visit = (entities.get("sub", ""), entities.get("ses", ""))
         counters[visit] = counters.get(visit, 0) + 1
         values, query, not_written = image_metadata(image, root)
-        values["series_number"] = counters[visit]
-        values["study_instance_uid"] = derived_uid("bids-study", root.resolve().name, *visit)
+        found = references.match(*source_uids(image, root)) if references else None
+        options = {"reference": str(found)} if found is not None else {}
+        if found is not None:
+            not_written = tuple(k for k in not_written if k != "SeriesInstanceUID")
+        values.pop("series_number", None)  # a sidecar's is the source scan's, not ours
+        if found is None:
+            values["series_number"] = counters[visit]
+            values.setdefault(
+                "study_instance_uid", derived_uid("bids-study", root.resolve().name, *visit)
+            )
         build_metadata(values, lambda name, image=image: f"{image}: {name}")  # fail now
         template_file = _template(query, template, template_dirs)
         branch = init_dicom_export_wf(
@@ -134,7 +148,7 @@ def init_bids_export_wf(
         branch.inputs.inputnode.in_file = str(image)
         branch.inputs.inputnode.out_name = relative.as_posix()
         branch.get_node("save_dicom").inputs.not_written = list(not_written)
-        for field, value in values.items():
+        for field, value in {**values, **options}.items():
             setattr(
                 branch.inputs.inputnode, field, list(value) if isinstance(value, tuple) else value
             )

@@ -6,13 +6,15 @@ from nipype.interfaces import utility as niu
 from nipype.pipeline import engine as pe
 
 from nipype_vinci.fields import FIELDS
-from nipype_vinci.interfaces import SaveDicom, SelectTemplate, SinkDicom
+from nipype_vinci.interfaces import SaveDicom, SelectTemplate, SendDicom, SinkDicom
 
 
 def init_dicom_export_wf(
     *,
     output_dir: str,
     template_query: dict | None = None,
+    send_to: str | None = None,
+    send_verify: bool = False,
     name: str = "dicom_export_wf",
 ) -> pe.Workflow:
     """Export one image as a DICOM series into ``output_dir/<out_name>``.
@@ -20,7 +22,7 @@ def init_dicom_export_wf(
     Workflow graph::
 
         inputnode ──> select_template ──> save_dicom ──> sink_dicom ──> outputnode
-            │                                 ^
+            │                                 ^               └──> send_dicom (send_to)
             └─── in_file, metadata fields ────┘
 
     Parameters
@@ -31,6 +33,9 @@ def init_dicom_export_wf(
         Fixed SelectTemplate inputs (``template_name``, or ``modality`` with ``manufacturer``
         and ``model``); without it, set ``inputnode.template_name``. A ``template_file``
         alone is passed to save_dicom directly (no select_template node).
+    send_to : str, optional
+        Also send the sunk series to this PACS (``AET@HOST:PORT`` or a DICOMweb URL): a
+        send_dicom node after sink_dicom (``send_verify``: ask the receiver afterwards).
     name : str
         Workflow name.
 
@@ -92,4 +97,11 @@ def init_dicom_export_wf(
             ),
         ]
     )
+    if send_to:
+        send = pe.Node(
+            SendDicom(target=send_to, verify=send_verify),
+            name="send_dicom",
+            run_without_submitting=True,
+        )
+        workflow.connect(sink, "out_dir", send, "dicom_dirs")
     return workflow

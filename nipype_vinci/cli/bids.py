@@ -90,6 +90,7 @@ def cmd_bids(args: argparse.Namespace) -> None:
         space=args.space,
         template=args.template,
         template_dirs=args.template_dir,
+        reference_dir=args.reference_dir,
     )
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="vinci-"))
     workflow.base_dir = str(work.resolve())
@@ -131,6 +132,12 @@ def register(command: AddCommand) -> None:
     sub.add_argument("--desc", nargs="+", help="desc- entity values (derivatives)")
     sub.add_argument("--space", nargs="+", help="space- entity values (derivatives)")
     sub.add_argument("--template", metavar="NAME|FILE", help="one template for every image")
+    sub.add_argument(
+        "--reference-dir",
+        metavar="DIR",
+        help="folders of the original DICOM series: an image whose sidecar names its source "
+        "(StudyInstanceUID/SeriesInstanceUID, as dcm2niix writes) joins that study",
+    )
     sub.add_argument("--nprocs", type=int, help="MultiProc processes (default: all cores)")
     sub.add_argument(
         "--plugin-config", metavar="FILE.yml", help="Nipype plugin and plugin_args (e.g. SLURM)"

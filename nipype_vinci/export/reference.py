@@ -3,6 +3,7 @@ reference (a DICOM file or the folder of the original series) and how it points 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,50 @@ def read_reference(path: str | Path) -> Reference:
         for d in datasets
     )
     return Reference(str(path), datasets[0], instances)
+
+
+@dataclass(frozen=True)
+class SeriesIndex:
+    """The DICOM series under a folder: each series folder by SeriesInstanceUID, and the
+    series folders of each StudyInstanceUID."""
+
+    by_series: dict[str, Path]
+    by_study: dict[str, list[Path]]
+
+    def match(self, study_uid: str | None, series_uid: str | None) -> Path | None:
+        """The folder of the series, else the first series of the study, else None."""
+        if series_uid and series_uid in self.by_series:
+            return self.by_series[series_uid]
+        found = self.by_study.get(study_uid or "", [])
+        return found[0] if found else None
+
+
+def index_series(root: str | Path) -> SeriesIndex:
+    """Every folder under ``root`` that holds a DICOM series (one series a folder, as a
+    series folder is), by the UIDs of its first DICOM file."""
+    root = Path(root)
+    if not root.is_dir():
+        raise VinciError(f"{root}: not a folder; give the folder that holds the original series")
+    by_series: dict[str, Path] = {}
+    by_study: dict[str, list[Path]] = {}
+    for top, _, names in sorted(os.walk(root, followlinks=True)):
+        folder = Path(top)
+        for path in sorted(folder / n for n in names if (folder / n).is_file()):
+            try:
+                header = read_dicom(path, pixels=False)
+            except VinciError:
+                continue
+            series, study = (
+                str(header.get("SeriesInstanceUID", "")),
+                str(header.get("StudyInstanceUID", "")),
+            )
+            if series:
+                by_series.setdefault(series, folder)
+                by_study.setdefault(study, []).append(folder)
+            break
+    if not by_series:
+        raise VinciError(f"{root}: holds no DICOM series; give the folder of the original scans")
+    return SeriesIndex(by_series, by_study)
 
 
 def reference_values(reference: Reference) -> dict[str, object]:
