@@ -48,6 +48,7 @@ def _run(tmp: Path, inputs: dict, plugin: str, seed: str, out: str) -> dict[str,
         )
         wf.base_dir = str(tmp / "work")
         wf.config["execution"]["crashdump_dir"] = str(tmp)
+        wf.config["execution"]["poll_sleep_duration"] = "0.05"  # as the bids command runs
         wf.inputs.inputnode.in_file = str(path)
         wf.inputs.inputnode.out_name = key
         wf.inputs.inputnode.uid_seed = seed
