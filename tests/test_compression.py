@@ -4,8 +4,11 @@ DCMTK's decoding where this dcm2niix build cannot read the syntax itself)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nibabel as nib
@@ -104,3 +107,24 @@ def test_a_missing_plugin_is_one_line_naming_the_extra(tmp_path: Path) -> None:
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert "--transfer-syntax" in result.stderr and "nipype_vinci[compression]" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_signal_to_the_whole_group_stops_the_workers_and_cleans_up(name, tmp_path) -> None:
+    """Ctrl-C reaches every process of the terminal's group, compression workers too."""
+    data = RNG.integers(-1024, 3071, (256, 256, 64)).astype(np.int16)
+    nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "in.nii")
+    argv = [sys.executable, "-m", "nipype_vinci.cli", "save", str(tmp_path / "in.nii")]
+    argv += [str(tmp_path / "out"), "--template", "ge-lightspeed16-ct", "--transfer-syntax", "j2k"]
+    run = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob(".out.*.partial/*.dcm")) and time.monotonic() < deadline:
+        time.sleep(0.02)  # until files are being written
+    os.killpg(run.pid, getattr(signal, name))
+    stderr = run.communicate(timeout=60)[1]
+    assert run.returncode == 128 + getattr(signal, name), stderr
+    assert len(stderr.strip().splitlines()) == 1 and "interrupted" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nii"]
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(run.pid, 0)  # no worker is left

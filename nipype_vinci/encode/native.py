@@ -67,9 +67,11 @@ class SeriesEncoder:
         implementation_version: str,
         syntax: str,
         element_tags: frozenset[int] = frozenset(),
+        files: int = 1,
     ):
         """``per_file``: the keyword slots filled file by file; ``element_tags``: elements
-        (not keywords) that the caller gives whole for each file, or leaves out."""
+        (not keywords) that the caller gives whole for each file, or leaves out; ``files``:
+        how many files the series has."""
         self.implicit = syntax == ImplicitVRLittleEndian
         charset = header.get("SpecificCharacterSet", "ISO_IR 6") or "ISO_IR 6"
         self.encodings = convert_encodings([charset] if isinstance(charset, str) else charset)
@@ -121,6 +123,9 @@ class SeriesEncoder:
     def meta_element(tag: int, uid: str) -> bytes:
         """A UI element of the file meta group (always Explicit VR Little Endian)."""
         return _encode_simple(tag, "UI", uid, implicit=False)
+
+    def close(self) -> None:
+        """Release what the encoder holds (nothing, for native files)."""
 
     def _element_bytes(self, element: DataElement) -> bytes:
         stream = _stream(self.implicit)

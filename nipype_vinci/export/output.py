@@ -112,7 +112,9 @@ def _umask() -> int:
 
 
 def write_pieces(path: Path, pieces: list) -> None:
-    """Write the pieces of one file with one system call where the kernel allows."""
+    """Write the pieces of one file with one system call where the kernel allows (a piece
+    still being computed elsewhere, a Future, is waited for)."""
+    pieces = [p.result() if isinstance(p, Future) else p for p in pieces]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         total = sum(len(p) for p in pieces)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -265,16 +266,18 @@ def save_series(
     if reference is not None:
         mark_derived(header, reference, max(s.slope for s in scalings) / 2)
     element_tags = frozenset([SOURCE_IMAGE_SEQUENCE]) if sources else frozenset()
+    total = volume.frames * volume.slices
+    slots = _per_file_slots(template, fmt)
     encoder = encoder_for(syntax)(
-        header, _per_file_slots(template, fmt), IMPLEMENTATION_VERSION, syntax, element_tags
+        header, slots, IMPLEMENTATION_VERSION, syntax, element_tags, total
     )
     keywords = template.keywords
     wants_extremes = bool({"SMALLESTPIXELVALUE", "LARGESTPIXELVALUE"} & keywords)
     by_slice = [values_at("slice", keywords, ctx, k) for k in range(volume.slices)]
     by_frame = [values_at("frame", keywords, ctx, t) for t in range(volume.frames)]
-    total = volume.frames * volume.slices
     names, worst = [], 0.0
     with (
+        closing(encoder),
         atomic_folder(out_dir, options.overwrite, protected=(in_file,)) as work,
         BackgroundWriter() as writer,
     ):
