@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 from nipype.pipeline import engine as pe
 from nipype_vinci.workflows.export import init_dicom_export_wf
@@ -16,7 +17,7 @@ from nipype_vinci.workflows.export import init_dicom_export_wf
 from nipype_vinci.interfaces import SaveDicom, SelectTemplate
 from nipype_vinci.template.library import BUNDLED
 
-from .export_checks import check_series
+from .export_checks import check_series, dciodvfy_errors
 
 IMAGES = {
     "pet": ("ge-discovery-st-pet", np.float32, 5000.0),
@@ -133,3 +134,32 @@ def test_every_trait_has_a_description(name: str) -> None:
         for trait_name, trait in spec.traits().items():
             if not trait_name.startswith("trait_"):
                 assert trait.desc, f"{name}.{trait_name} has no desc"
+
+
+def test_export_workflow_with_a_segmentation(tmp_path: Path) -> None:
+    import highdicom as hd
+
+    data = np.random.default_rng(3).integers(-500, 1500, (20, 16, 5)).astype(np.int16)
+    affine = np.diag([1.0, 1.2, 2.0, 1.0])
+    nib.save(nib.Nifti1Image(data, affine), tmp_path / "ct.nii")
+    labels = (data > 700).astype(np.uint8)
+    nib.save(nib.Nifti1Image(labels, affine), tmp_path / "labels.nii")
+    (tmp_path / "labels.tsv").write_text("index\tname\n1\tbright\n")
+    wf = init_dicom_export_wf(
+        output_dir=str(tmp_path / "out"),
+        template_query={"template_name": "ge-lightspeed16-ct"},
+        segmentation=True,
+    )
+    wf.base_dir = str(tmp_path / "work")
+    wf.inputs.inputnode.in_file = str(tmp_path / "ct.nii")
+    wf.inputs.inputnode.out_name = "ct"
+    wf.inputs.inputnode.label_map = str(tmp_path / "labels.nii")
+    wf.inputs.inputnode.labels_file = str(tmp_path / "labels.tsv")
+    wf.run(plugin="Linear")
+    (seg_file,) = (tmp_path / "out" / "ct_seg").glob("*.dcm")
+    seg = hd.seg.segread(seg_file)
+    series = sorted((tmp_path / "out" / "ct").glob("*.dcm"))
+    first = pydicom.dcmread(series[0], stop_before_pixels=True)
+    assert seg.FrameOfReferenceUID == first.FrameOfReferenceUID
+    assert seg.StudyInstanceUID == first.StudyInstanceUID
+    assert dciodvfy_errors([seg_file]) == []

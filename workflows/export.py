@@ -6,7 +6,7 @@ from nipype.interfaces import utility as niu
 from nipype.pipeline import engine as pe
 
 from nipype_vinci.fields import FIELDS
-from nipype_vinci.interfaces import SaveDicom, SelectTemplate, SendDicom, SinkDicom
+from nipype_vinci.interfaces import SaveDicom, SaveSeg, SelectTemplate, SendDicom, SinkDicom
 
 
 def init_dicom_export_wf(
@@ -15,6 +15,7 @@ def init_dicom_export_wf(
     template_query: dict | None = None,
     send_to: str | None = None,
     send_verify: bool = False,
+    segmentation: bool = False,
     name: str = "dicom_export_wf",
 ) -> pe.Workflow:
     """Export one image as a DICOM series into ``output_dir/<out_name>``.
@@ -33,6 +34,9 @@ def init_dicom_export_wf(
         Fixed SelectTemplate inputs (``template_name``, or ``modality`` with ``manufacturer``
         and ``model``); without it, set ``inputnode.template_name``. A ``template_file``
         alone is passed to save_dicom directly (no select_template node).
+    segmentation : bool
+        Also write a DICOM Segmentation of the exported series from ``inputnode.label_map``
+        and ``inputnode.labels_file`` (a save_seg node), sunk beside it as ``<out_name>_seg``.
     send_to : str, optional
         Also send the sunk series to this PACS (``AET@HOST:PORT`` or a DICOMweb URL): a
         send_dicom node after sink_dicom (``send_verify``: ask the receiver afterwards).
@@ -52,7 +56,16 @@ def init_dicom_export_wf(
     workflow = pe.Workflow(name=name)
     save_fields = ["metadata_file", *(f.name for f in FIELDS)]
     inputnode = pe.Node(
-        niu.IdentityInterface(fields=["in_file", "out_name", "template_name", *save_fields]),
+        niu.IdentityInterface(
+            fields=[
+                "in_file",
+                "out_name",
+                "template_name",
+                "label_map",
+                "labels_file",
+                *save_fields,
+            ]
+        ),
         name="inputnode",
     )
     inputnode.inputs.series_index = 0
@@ -97,6 +110,8 @@ def init_dicom_export_wf(
             ),
         ]
     )
+    if segmentation:
+        _add_segmentation(workflow, inputnode, save, output_dir)
     if send_to:
         send = pe.Node(
             SendDicom(target=send_to, verify=send_verify),
@@ -105,3 +120,29 @@ def init_dicom_export_wf(
         )
         workflow.connect(sink, "out_dir", send, "dicom_dirs")
     return workflow
+
+
+def _add_segmentation(workflow: pe.Workflow, inputnode, save, output_dir: str) -> None:
+    """A save_seg node on the exported series and its sink, ``<out_name>_seg``."""
+    seg = pe.Node(SaveSeg(), name="save_seg")
+    sink = pe.Node(
+        SinkDicom(base_directory=output_dir), name="sink_seg", run_without_submitting=True
+    )
+    suffix = pe.Node(
+        niu.Function(function=_seg_name, input_names=["out_name"], output_names=["seg_name"]),
+        name="seg_name",
+        run_without_submitting=True,
+    )
+    workflow.connect(
+        [
+            (inputnode, seg, [("label_map", "in_file"), ("labels_file", "labels_file")]),
+            (save, seg, [("dicom_dir", "reference_dir")]),
+            (inputnode, suffix, [("out_name", "out_name")]),
+            (suffix, sink, [("seg_name", "out_name")]),
+            (seg, sink, [("dicom_dir", "dicom_dir"), ("report_file", "report_file")]),
+        ]
+    )
+
+
+def _seg_name(out_name: str) -> str:
+    return f"{out_name}_seg"

@@ -102,15 +102,7 @@ class _OffloadedEncoder(SeriesEncoder):
 class EncapsulatedEncoder(_OffloadedEncoder):
     """One compressed frame a file, in an encapsulated pixel data element."""
 
-    def __init__(
-        self,
-        header: Dataset,
-        per_file: list[Slot],
-        version: str,
-        syntax: str,
-        element_tags: frozenset[int] = frozenset(),
-        files: int = 1,
-    ):
+    def __init__(self, header: Dataset, per_file: list[Slot], version: str, syntax: str, *rest):
         from pydicom.pixels import get_encoder
 
         if any(slot.keyword == "PIXELDATAGROUPLENGTH" for slot in per_file):
@@ -126,7 +118,7 @@ class EncapsulatedEncoder(_OffloadedEncoder):
                 "transfer_syntax",
                 f"{codec.UID.name} needs a plugin that is not installed ({missing}): {EXTRA}",
             )
-        super().__init__(header, per_file, version, syntax, element_tags, files)
+        super().__init__(header, per_file, version, syntax, *rest)
         self.syntax = syntax
         self.options = {
             "rows": int(header.Rows),
