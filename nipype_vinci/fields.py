@@ -31,10 +31,11 @@ class Field:
     header: bool = True  # False: how to save (an option), not a value of the header
     choices: tuple[str, ...] = ()
     default: object = None
+    flag_name: str | None = None  # the command line's name when it is shorter than ours
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return "--" + (self.flag_name or self.name).replace("_", "-")
 
 
 SCALING_MODES = ("global", "per-frame", "per-slice")
@@ -180,12 +181,13 @@ FIELDS: tuple[Field, ...] = (
         header=False,
     ),
     Field(
-        "reference",
+        "reference_dicom",
         "text",
         c.text_value,
         "a DICOM file or series folder of the original scan: the output joins its patient "
         "and study (flags still win)",
         header=False,
+        flag_name="reference",
     ),
     Field(
         "frame_of_reference",

@@ -128,7 +128,7 @@ def init_bids_export_wf(
         counters[visit] = counters.get(visit, 0) + 1
         values, query, not_written = image_metadata(image, root)
         found = references.match(*source_uids(image, root)) if references else None
-        options = {"reference": str(found)} if found is not None else {}
+        options = {"reference_dicom": str(found)} if found is not None else {}
         if found is not None:
             not_written = tuple(k for k in not_written if k != "SeriesInstanceUID")
         values.pop("series_number", None)  # a sidecar's is the source scan's, not ours

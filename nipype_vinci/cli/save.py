@@ -97,9 +97,9 @@ def _template(args: argparse.Namespace):
 
     if args.template:
         return load_template(args.template, args.template_dir)
-    if not args.reference:
+    if not args.reference_dicom:
         raise VinciError("give --template NAME|FILE (or --reference to use its scanner's)")
-    reference = Path(args.reference)
+    reference = Path(args.reference_dicom)
     scan = read_series(reference)[0].filename if reference.is_dir() else reference
     with tempfile.TemporaryDirectory(prefix="nipype-vinci-") as work:
         return read_template(template_for_scan(scan, Path(work) / "reference.dump"))

@@ -60,7 +60,7 @@ class SaveOptions:
     series_index: int = 0
     overwrite: bool = False
     transfer_syntax: str | None = None  # a name of encode.TRANSFER_SYNTAXES; None: template's
-    reference: str | None = None  # the original scan (file or series folder) to join
+    reference_dicom: str | None = None  # the original scan (file or series folder) to join
     frame_of_reference: str = "auto"  # with a reference: auto, same or new
     progress: Callable[[int, int], None] | None = None
     clock: datetime | None = None  # the "now" of dates and times; fixed for reproducible runs
@@ -218,7 +218,7 @@ def save_series(
         template.dataset.file_meta.get("TransferSyntaxUID"),
         template.source,
     )
-    reference = read_reference(options.reference) if options.reference else None
+    reference = read_reference(options.reference_dicom) if options.reference_dicom else None
     if reference is not None:
         metadata = joined(reference, metadata)
     seeded = options.uid_seed is not None or options.reproducible
