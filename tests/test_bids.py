@@ -285,3 +285,17 @@ def test_plugin_config_with_execution_settings(dataset: Path, tmp_path: Path) ->
         "bids", str(dataset), str(tmp_path / "o2"), "participant", "--plugin-config", str(config)
     )
     assert bad.returncode == 2 and "'execution' must map" in bad.stderr
+
+
+def test_bids_export_in_a_compressed_transfer_syntax(dataset: Path, tmp_path: Path) -> None:
+    result = cli(
+        "bids", str(dataset), str(tmp_path / "out"), "participant", "--datatype", "anat",
+        "--transfer-syntax", "jpeg-ls", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    files = sorted((tmp_path / "out").rglob("*.dcm"))
+    assert files and all(
+        pydicom.dcmread(f, stop_before_pixels=True).file_meta.TransferSyntaxUID
+        == "1.2.840.10008.1.2.4.80"
+        for f in files
+    )

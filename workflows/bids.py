@@ -93,6 +93,7 @@ def init_bids_export_wf(
     template: str | None = None,
     template_dirs: list[str] | None = None,
     reference_dir: str | None = None,
+    transfer_syntax: str | None = None,
     name: str = "bids_export_wf",
 ) -> pe.Workflow:
     """One export sub-workflow per matching image, metadata filled from BIDS.
@@ -129,6 +130,8 @@ def init_bids_export_wf(
         values, query, not_written = image_metadata(image, root)
         found = references.match(*source_uids(image, root)) if references else None
         options = {"reference_dicom": str(found)} if found is not None else {}
+        if transfer_syntax:
+            options["transfer_syntax"] = transfer_syntax
         if found is not None:
             not_written = tuple(k for k in not_written if k != "SeriesInstanceUID")
         values.pop("series_number", None)  # a sidecar's is the source scan's, not ours

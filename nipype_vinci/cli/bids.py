@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import VinciError
+from ..fields import BY_NAME
 from .common import PROG, AddCommand, add_send_options, add_template_dirs, send_target, send_written
 
 # MultiProc looks for finished nodes this often (s); Nipype's default, 2 s, was most of the
@@ -91,6 +92,7 @@ def cmd_bids(args: argparse.Namespace) -> None:
         template=args.template,
         template_dirs=args.template_dir,
         reference_dir=args.reference_dir,
+        transfer_syntax=args.transfer_syntax,
     )
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="vinci-"))
     workflow.base_dir = str(work.resolve())
@@ -132,6 +134,8 @@ def register(command: AddCommand) -> None:
     sub.add_argument("--desc", nargs="+", help="desc- entity values (derivatives)")
     sub.add_argument("--space", nargs="+", help="space- entity values (derivatives)")
     sub.add_argument("--template", metavar="NAME|FILE", help="one template for every image")
+    syntax = BY_NAME["transfer_syntax"]
+    sub.add_argument(syntax.flag, choices=syntax.choices, help=syntax.help)
     sub.add_argument(
         "--reference-dir",
         metavar="DIR",
