@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from .. import __version__
 from ..dicomio import read_dicom, read_series
-from ..errors import VinciError
+from ..errors import VinciError, field_error
 from ..fields import BY_NAME
 from .geometry import Geometry
+from .metadata import Metadata, build_metadata, given
 from .quantize import ds_text
 
 # Fields a derived series takes from its reference: its Patient and Study modules, and the
@@ -237,3 +239,53 @@ def source_image_item(sop_class: str, sop_uid: str) -> Dataset:
         [_code("121322", "DCM", "Source image for image processing operation")]
     )
     return item
+
+
+SOURCE_IMAGE_SEQUENCE = 0x00082112
+
+
+def joined(reference: Reference, metadata: Metadata) -> Metadata:
+    """The user's metadata over the reference's Patient, Study and radiopharmaceutical."""
+    from_reference = build_metadata(
+        reference_values(reference),
+        lambda name: f"{reference.path}: {BY_NAME[name].dicom} of the reference",
+    )
+    return Metadata(**{**given(from_reference), **given(metadata)})
+
+
+def frame_of_reference(
+    reference: Reference, metadata: Metadata, geometry: Geometry, shape, mode: str
+) -> tuple[Metadata, dict[int, tuple], dict]:
+    """The metadata with the reference's FrameOfReferenceUID when the image shares its
+    space, the reference instances the slices lie on, and the decision for the report."""
+    inside, reason = same_space(reference, geometry, shape)
+    same = {"same": True, "new": False}.get(mode, inside)
+    if mode != "auto":
+        reason = f"{mode} was asked for"
+    uid = str(reference.header.get("FrameOfReferenceUID", ""))
+    if same and not uid:
+        raise field_error("frame_of_reference", f"{reference.path} has no FrameOfReferenceUID")
+    given_uid = metadata.frame_of_reference_uid
+    if same and given_uid is None:
+        metadata = Metadata(**{**given(metadata), "frame_of_reference_uid": uid})
+    sources = source_instances(reference, geometry, shape) if same else {}
+    decision = {
+        "path": reference.path,
+        "study_instance_uid": str(reference.header.StudyInstanceUID),
+        "series_instance_uid": str(reference.header.SeriesInstanceUID),
+        "frame_of_reference": {"mode": mode, "same": same, "reason": reason},
+        "source_images": len(sources),
+    }
+    return metadata, sources, decision
+
+
+def source_image_elements(source: tuple | None) -> dict[int, DataElement] | None:
+    """The SourceImageSequence element of one file (None: the slice lies on no reference
+    slice)."""
+    if source is None:
+        return None
+    return {
+        SOURCE_IMAGE_SEQUENCE: DataElement(
+            SOURCE_IMAGE_SEQUENCE, "SQ", Sequence([source_image_item(*source)])
+        )
+    }

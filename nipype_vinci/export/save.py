@@ -9,12 +9,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from pydicom.dataelem import DataElement
-from pydicom.sequence import Sequence
-
 from ..encode import encoder_for, transfer_syntax
-from ..errors import VinciError, field_error
-from ..fields import BY_NAME
+from ..errors import VinciError
 from ..template.keywords import KEYWORDS
 from ..template.model import Slot, Template
 from ..template.semantics import image_problems
@@ -30,17 +26,16 @@ from .fill import (
     written_fields,
 )
 from .geometry import geometry_from_affine
-from .metadata import Metadata, build_metadata, given
+from .metadata import Metadata, given
 from .output import BackgroundWriter, atomic_folder, file_name
 from .quantize import PixelFormat, Quantizer, Scaling, choose_scaling
 from .reference import (
-    Reference,
+    SOURCE_IMAGE_SEQUENCE,
+    frame_of_reference,
+    joined,
     mark_derived,
     read_reference,
-    reference_values,
-    same_space,
-    source_image_item,
-    source_instances,
+    source_image_elements,
 )
 from .uids import UidSource, series_seed
 from .volume import open_volume, value_range
@@ -156,52 +151,6 @@ def _texts(metadata: Metadata, label: str) -> list[str]:
     return [v for v in given(metadata).values() if isinstance(v, str)] + [label]
 
 
-SOURCE_IMAGE_SEQUENCE = 0x00082112
-
-
-def joined(reference: Reference, metadata: Metadata) -> Metadata:
-    """The user's metadata over the reference's Patient, Study and radiopharmaceutical."""
-    from_reference = build_metadata(
-        reference_values(reference),
-        lambda name: f"{reference.path}: {BY_NAME[name].dicom} of the reference",
-    )
-    return Metadata(**{**given(from_reference), **given(metadata)})
-
-
-def _frame_of_reference(reference, metadata, geometry, shape, mode: str):
-    """The metadata with the reference's FrameOfReferenceUID when the image shares its
-    space, the reference instances the slices lie on, and the decision for the report."""
-    inside, reason = same_space(reference, geometry, shape)
-    same = {"same": True, "new": False}.get(mode, inside)
-    if mode != "auto":
-        reason = f"{mode} was asked for"
-    uid = str(reference.header.get("FrameOfReferenceUID", ""))
-    if same and not uid:
-        raise field_error("frame_of_reference", f"{reference.path} has no FrameOfReferenceUID")
-    given_uid = metadata.frame_of_reference_uid
-    if same and given_uid is None:
-        metadata = Metadata(**{**given(metadata), "frame_of_reference_uid": uid})
-    sources = source_instances(reference, geometry, shape) if same else {}
-    decision = {
-        "path": reference.path,
-        "study_instance_uid": str(reference.header.StudyInstanceUID),
-        "series_instance_uid": str(reference.header.SeriesInstanceUID),
-        "frame_of_reference": {"mode": mode, "same": same, "reason": reason},
-        "source_images": len(sources),
-    }
-    return metadata, sources, decision
-
-
-def _source_image(source: tuple | None) -> dict[int, DataElement] | None:
-    if source is None:
-        return None
-    return {
-        SOURCE_IMAGE_SEQUENCE: DataElement(
-            SOURCE_IMAGE_SEQUENCE, "SQ", Sequence([source_image_item(*source)])
-        )
-    }
-
-
 def save_series(
     in_file: str | Path,
     out_dir: str | Path,
@@ -243,7 +192,7 @@ def save_series(
     sources: dict[int, tuple] = {}
     joining: dict = {}
     if reference is not None:
-        metadata, sources, joining = _frame_of_reference(
+        metadata, sources, joining = frame_of_reference(
             reference, metadata, geometry, volume.shape, options.frame_of_reference
         )
     ctx = SeriesContext(
@@ -293,7 +242,7 @@ def save_series(
             )
             plane["SOPINSTANCEUID"] = uid
             names.append(file_name(number + 1, total))
-            extra = _source_image(sources.get(k))
+            extra = source_image_elements(sources.get(k))
             pieces = encoder.pieces({**by_slice[k], **by_frame[frame], **plane}, stored, extra)
             writer.submit(work / names[-1], pieces)
             if options.progress:
