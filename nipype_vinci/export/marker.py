@@ -1,7 +1,8 @@
 """The record file in every folder this tool writes: who is writing it, then what it holds.
 
-``.nipype-vinci.json`` is hidden (a leading dot) and not DICOM, so readers of a series folder
-skip it (dcm2niix, DCMTK's ``storescu +sd``, pydicom's ``dcmread`` of the ``*.dcm`` files).
+``.nipype-vinci.json`` is hidden (a leading dot) and not DICOM: dcm2niix, ``nipype-vinci
+send`` and ``*.dcm`` globs skip it, but DCMTK's ``storescu +sd`` reads every file of a folder
+and halts on it unless given ``+sp '*.dcm'`` (or ``-nh``).
 While the folder is being written it names its owner (host, PID, process start), so a run
 that finds the folder left behind by a killed one can tell whether its owner is gone; once
 the folder is complete it lists every entry written, so ``--overwrite`` can tell a series
