@@ -20,7 +20,8 @@ from nipype_vinci.interfaces import SinkDicom
 from .conftest import cli
 
 CT = ("--template", "ge-lightspeed16-ct")
-MARKER = ".nipype-vinci.json"  # the record file in every series folder (README)
+MARKER = ".nipype-vinci.json"  # the record of a folder being written, inside it (README)
+RECORD = ".out.nipype-vinci.json"  # the record of the finished series "out", beside it
 SERIES = ["IM_00001.dcm", "IM_00002.dcm", "IM_00003.dcm"]
 
 
@@ -119,16 +120,16 @@ def test_overwrite_refuses_anything_but_a_series_it_wrote(case: str, tmp_path: P
 def test_overwrite_replaces_a_series_it_wrote(tmp_path: Path) -> None:
     source = image(tmp_path / "in.nii")
     assert cli("save", source, "out", *CT, "--uid-seed", "a", cwd=tmp_path).returncode == 0
-    record = json.loads((tmp_path / "out" / MARKER).read_text())
+    record = json.loads((tmp_path / RECORD).read_text())
     assert record["state"] == "complete" and record["entries"] == SERIES
     result = cli("save", source, "out", *CT, cwd=tmp_path)
     one_line_failure(result, 2, "holds a series written earlier; pass --overwrite")
     first = (tmp_path / "out/IM_00001.dcm").read_bytes()
     result = cli("save", source, "out", *CT, "--uid-seed", "b", "--overwrite", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert series_files(tmp_path / "out") == [MARKER, *SERIES]
+    assert series_files(tmp_path / "out") == SERIES  # the series and nothing else
     assert (tmp_path / "out/IM_00001.dcm").read_bytes() != first
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nii", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [RECORD, "in.nii", "out"]
 
 
 def test_overwrite_through_a_symbolic_link_keeps_the_link(tmp_path: Path) -> None:
@@ -138,8 +139,9 @@ def test_overwrite_through_a_symbolic_link_keeps_the_link(tmp_path: Path) -> Non
     for overwrite in ([], ["--overwrite"]):  # then replace the series the first run wrote
         result = cli("save", source, "link", *CT, *overwrite, cwd=tmp_path)
         assert result.returncode == 0 and result.stderr == "", result.stderr
-        assert (tmp_path / "link").is_symlink() and series_files(tmp_path / "real")[1:] == SERIES
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nii", "link", "real"]
+        assert (tmp_path / "link").is_symlink() and series_files(tmp_path / "real") == SERIES
+    names = [".real.nipype-vinci.json", "in.nii", "link", "real"]  # beside the real folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
 
 
 def test_sink_overwrites_only_its_own_series(tmp_path: Path) -> None:
@@ -158,8 +160,8 @@ def test_sink_overwrites_only_its_own_series(tmp_path: Path) -> None:
     assert series_files(tmp_path / "base/ct") == ["keep.txt"]
     (tmp_path / "base/ct/keep.txt").unlink()
     sink.run(cwd=str(tmp_path))
-    assert series_files(tmp_path / "base/ct") == [MARKER, *SERIES]
-    sink.run(cwd=str(tmp_path))  # a rerun finds its own copy (the record files differ)
+    assert series_files(tmp_path / "base/ct") == SERIES
+    sink.run(cwd=str(tmp_path))  # a rerun finds its own copy
     (tmp_path / "base/ct/notes.txt").write_text("added")
     with pytest.raises(ValueError, match="did not write"):
         sink.run(cwd=str(tmp_path))
@@ -234,8 +236,9 @@ def test_of_two_runs_on_one_target_exactly_one_writes(
     winner = finish(first)
     assert winner.returncode == 0, winner.stderr
     written = json.loads(winner.stdout)["files"]
-    assert series_files(tmp_path / "out") == [MARKER, *written] and len(written) == BIG[2]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] + (["small.nii"] * overwrite)
+    assert series_files(tmp_path / "out") == written and len(written) == BIG[2]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [RECORD, "out"] + (["small.nii"] * overwrite)
 
 
 def test_two_runs_started_together(big_image: str, tmp_path: Path) -> None:
@@ -244,7 +247,7 @@ def test_two_runs_started_together(big_image: str, tmp_path: Path) -> None:
     assert [r.returncode for r in results] == [0, 2], [r.stderr for r in results]
     assert len(results[1].stderr.strip().splitlines()) == 1
     assert "another nipype-vinci run" in results[1].stderr or "earlier" in results[1].stderr
-    assert len(series_files(tmp_path / "out")) == BIG[2] + 1
+    assert len(series_files(tmp_path / "out")) == BIG[2]
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
@@ -295,7 +298,7 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run(big_image: str, tmp_pat
     assert any(p.name.endswith(".partial") for p in left)
     result = cli("save", image(tmp_path / "in.nii"), "out", *CT, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nii", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [RECORD, "in.nii", "out"]
 
 
 def test_a_live_or_foreign_runs_folder_is_never_touched(tmp_path: Path) -> None:
@@ -344,7 +347,7 @@ def test_commit_with_and_without_renameat2(renameat2: bool, tmp_path: Path, monk
         with atomic_folder(tmp_path / "out", overwrite=True) as work:
             (work / "IM_00001.dcm").write_bytes(content)
     assert (tmp_path / "out/IM_00001.dcm").read_bytes() == b"second"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [RECORD, "out"]
     (tmp_path / "taken").mkdir()
     with pytest.raises(FileExistsError):
         rename.rename_to_free_name(tmp_path / "out", tmp_path / "taken")

@@ -116,3 +116,19 @@ def test_export_workflow_with_a_send_step(orthanc, tmp_path) -> None:
     result = subprocess.run(orthanc.command(argv), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert assert_all_arrived(orthanc, [tmp_path / "out" / "ct"]) == 3
+
+
+def test_dcmtk_storescu_sends_a_series_folder_as_it_is(orthanc, tmp_path) -> None:
+    """A series folder holds nothing but the series: DCMTK's storescu +sd takes every file."""
+    storescu = "/usr/bin/storescu"  # DCMTK's (pynetdicom's may come first on PATH)
+    if not Path(storescu).is_file():
+        pytest.skip("DCMTK's storescu is not installed")
+    nib.save(nib.Nifti1Image(np.ones((8, 8, 4), np.int16), np.eye(4)), tmp_path / "a.nii")
+    args = ["--template", "ge-lightspeed16-ct"]
+    assert cli("save", str(tmp_path / "a.nii"), str(tmp_path / "out"), *args).returncode == 0
+    aet, address = orthanc.node.split("@")
+    host, port = address.rsplit(":", 1)
+    argv = [storescu, "-aec", aet, "+sd", host, port, str(tmp_path / "out")]
+    result = subprocess.run(orthanc.command(argv), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert assert_all_arrived(orthanc, [tmp_path / "out"]) == 4

@@ -1,12 +1,12 @@
-"""The record file in every folder this tool writes: who is writing it, then what it holds.
+"""The records of the folders this tool writes: who is writing one, then what it holds.
 
-``.nipype-vinci.json`` is hidden (a leading dot) and not DICOM: dcm2niix, ``nipype-vinci
-send`` and ``*.dcm`` globs skip it, but DCMTK's ``storescu +sd`` reads every file of a folder
-and halts on it unless given ``+sp '*.dcm'`` (or ``-nh``).
-While the folder is being written it names its owner (host, PID, process start), so a run
-that finds the folder left behind by a killed one can tell whether its owner is gone; once
-the folder is complete it lists every entry written, so ``--overwrite`` can tell a series
-this tool wrote from a folder that holds anything else.
+While a folder is being written, ``.nipype-vinci.json`` inside the temporary folder names
+its owner (host, PID, process start), so a run that finds a folder left behind by a killed
+one can tell whether its owner is gone. Once the folder is complete, its record lists every
+entry written and lies beside it, ``.<name>.nipype-vinci.json`` (hidden, like the lock
+file), so that ``--overwrite`` can tell a series this tool wrote from a folder that holds
+anything else, and the series folder holds nothing but the series (readers that take every
+file of a folder, such as DCMTK's ``storescu +sd``, meet only DICOM files).
 """
 
 from __future__ import annotations
@@ -23,41 +23,56 @@ MARKER = ".nipype-vinci.json"
 TOOL = "nipype_vinci"
 
 
-def _write(folder: Path, record: dict) -> None:
-    """Write the record whole or not at all (a killed run never leaves half a record)."""
-    part = folder / f"{MARKER}.part"
+def record_path(folder: Path) -> Path:
+    """Where the record of a complete folder lies: beside it."""
+    return folder.parent / f".{folder.name}{MARKER}"
+
+
+def _write(path: Path, record: dict) -> None:
+    """Write a record whole or not at all (a killed run never leaves half a record)."""
+    part = path.with_name(f"{path.name}.part")
     part.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(part, folder / MARKER)
+    os.replace(part, path)
 
 
 def mark_writing(folder: Path, target: Path) -> None:
     """Record that this process is writing ``folder`` on its way to ``target``."""
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record = {"tool": TOOL, "version": __version__, "state": "writing", "target": target.name}
-    _write(folder, {**record, "owner": this_process(), "started": started})
+    _write(folder / MARKER, {**record, "owner": this_process(), "started": started})
 
 
-def mark_complete(folder: Path) -> None:
-    """Record that ``folder`` is complete, with every entry it holds."""
+def take_writing_record(folder: Path) -> dict:
+    """The record of a folder being written, removed from it (the folder is finished)."""
     record = read_marker(folder) or {"tool": TOOL, "version": __version__}
-    entries = sorted(p.name for p in folder.iterdir() if p.name != MARKER)
-    _write(folder, {**record, "state": "complete", "entries": entries})
+    (folder / MARKER).unlink(missing_ok=True)
+    return record
 
 
-def read_marker(folder: Path) -> dict | None:
-    """The folder's record, or None when it has none (or one not written by this tool)."""
+def mark_complete(folder: Path, record: dict) -> None:
+    """Record, beside ``folder``, that it is complete, with every entry it holds."""
+    entries = sorted(p.name for p in folder.iterdir())
+    _write(record_path(folder), {**record, "state": "complete", "entries": entries})
+
+
+def _read(path: Path) -> dict | None:
     try:
-        record = json.loads((folder / MARKER).read_text())
+        record = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) and record.get("tool") == TOOL else None
 
 
+def read_marker(folder: Path) -> dict | None:
+    """The record inside a folder being written, or None (none, or not this tool's)."""
+    return _read(folder / MARKER)
+
+
 def foreign_entries(folder: Path) -> list[str] | None:
     """The entries of a folder this tool did not write; None when it is not a complete folder
     of this tool's at all."""
-    record = read_marker(folder)
+    record = _read(record_path(folder))
     if record is None or record.get("state") != "complete":
         return None
-    written = set(record.get("entries") or []) | {MARKER}
+    written = set(record.get("entries") or [])
     return sorted(p.name for p in folder.iterdir() if p.name not in written)

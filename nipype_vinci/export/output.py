@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import VinciError
 from .claim import drop_claim, new_partial, take_claim
 from .deferred import Deferral
-from .marker import MARKER, mark_complete, mark_writing
+from .marker import mark_complete, mark_writing, take_writing_record
 from .rename import rename_to_free_name, swap
 from .target import check_target, real_target
 
@@ -87,7 +87,7 @@ def atomic_folder(
 def _commit(work: Path, real: Path, replacing: bool, shown: str) -> None:
     """Put the finished folder in place: into a free name, or swapped with the old series."""
     os.chmod(work, 0o777 & ~_umask())
-    mark_complete(work)
+    record = take_writing_record(work)
     if not replacing:
         try:
             rename_to_free_name(work, real)
@@ -96,13 +96,14 @@ def _commit(work: Path, real: Path, replacing: bool, shown: str) -> None:
                 f"{shown}: was made by another program while this run wrote the series; "
                 "nothing was written; choose a new folder"
             ) from None
-        return
-    old = work  # after the swap: the old series
-    if not swap(work, real):  # fallback: the old series aside, in a name the next run cleans
-        old = new_partial(real)
-        os.rename(real, old / "old")
-        os.rename(work, real)
-    shutil.rmtree(old)
+    else:
+        old = work  # after the swap: the old series
+        if not swap(work, real):  # fallback: the old series aside, in a name the next run cleans
+            old = new_partial(real)
+            os.rename(real, old / "old")
+            os.rename(work, real)
+        shutil.rmtree(old)
+    mark_complete(real, record)
 
 
 def _umask() -> int:
@@ -164,8 +165,8 @@ def copy_series(series: str | Path, target: str | Path, overwrite: bool = False)
 
 
 def _series_files(series: Path) -> list[Path]:
-    """The files of a series folder, without its record file (each folder has its own)."""
-    return sorted(p for p in series.iterdir() if p.name != MARKER)
+    """The files of a series folder (its record lies beside it)."""
+    return sorted(series.iterdir())
 
 
 def same_series(series: str | Path, target: str | Path) -> bool:

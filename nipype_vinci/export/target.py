@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import VinciError
-from .marker import MARKER, foreign_entries
+from .marker import foreign_entries, record_path
 
 ASK = "pass --overwrite to replace it, or choose a new folder"
 ELSEWHERE = "choose a new folder (--overwrite replaces only a series nipype-vinci wrote)"
@@ -58,7 +58,8 @@ def check_target(
     foreign = foreign_entries(real)
     if foreign is None:
         raise VinciError(
-            f"{shown}: exists and was not written by nipype-vinci (it has no {MARKER}); {ELSEWHERE}"
+            f"{shown}: exists and was not written by nipype-vinci (no record "
+            f"{record_path(real).name} beside it); {ELSEWHERE}"
         )
     if foreign:
         raise VinciError(
