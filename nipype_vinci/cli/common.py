@@ -21,6 +21,12 @@ def add_template_dirs(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def add_output_options(sub: argparse.ArgumentParser) -> None:
+    """``--overwrite`` and ``--json`` of every command that writes a series."""
+    sub.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    sub.add_argument("--json", action="store_true", help="print a machine-readable report")
+
+
 def add_send_options(sub: argparse.ArgumentParser) -> None:
     """``--send`` (and ``--send-verify``): send what the command wrote to a PACS."""
     sub.add_argument(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from .common import AddCommand
+from .common import PROG, AddCommand, add_output_options
 
 
 def _print(report, as_json: bool, summary: str) -> None:
     print(json.dumps(report.as_dict(), indent=2) if as_json else summary)
     if not as_json:
         for warning in report.warnings:
-            print(f"warning: {warning}")
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
 
 
 def cmd_seg(args: argparse.Namespace) -> None:
@@ -81,8 +82,7 @@ def _common(sub: argparse.ArgumentParser) -> None:
         help="series number (default: the reference's + 1000, or 1000)",
     )
     sub.add_argument("--series-description", metavar="TEXT", help="series description")
-    sub.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    sub.add_argument("--json", action="store_true", help="print a machine-readable report")
+    add_output_options(sub)
 
 
 def register(command: AddCommand) -> None:

@@ -12,6 +12,7 @@ from ..fields import HEADER_FIELDS, OPTION_FIELDS, clean_options
 from .common import (
     PROG,
     AddCommand,
+    add_output_options,
     add_send_options,
     add_template_dirs,
     send_target,
@@ -142,8 +143,7 @@ def _add_fields(sub: argparse.ArgumentParser, fields) -> None:
 
 def _common(sub: argparse.ArgumentParser) -> None:
     _add_fields(sub, OPTION_FIELDS)
-    sub.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    sub.add_argument("--json", action="store_true", help="print a machine-readable report")
+    add_output_options(sub)
 
 
 def register(command: AddCommand) -> None:
