@@ -21,11 +21,19 @@ def need_tool(name: str) -> str:
     return path
 
 
+def python(*args: str) -> list[str]:
+    """The argv of a fresh interpreter that imports the installed package. Isolated mode (-I)
+    keeps the working directory off sys.path: run from the checkout, its nipype_vinci/ (which
+    lacks workflows/, installed by package_dir) would shadow the installed package."""
+    return [sys.executable, "-I", *args]
+
+
+CLI = python("-m", "nipype_vinci.cli")
+
+
 def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
     """Run the installed ``nipype-vinci`` command in a fresh interpreter, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "nipype_vinci.cli", *args], capture_output=True, text=True, **kwargs
-    )
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, **kwargs)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -15,7 +14,7 @@ import pytest
 from nipype_vinci.cli import main as cli_main
 from nipype_vinci.export import output
 
-from .conftest import cli
+from .conftest import cli, python
 
 
 def image(path: Path, data: np.ndarray, affine: np.ndarray | None = None) -> str:
@@ -154,6 +153,6 @@ def test_save_path_imports_neither_nipype_nor_requests(tmp_path: Path) -> None:
         "os._exit = lambda status: print("
         "status, 'nipype' in sys.modules, sys.modules.get('requests') is not None); run()"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([*python("-c"), code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "0 False False", result.stderr
     assert len(list((tmp_path / "out").glob("*.dcm"))) == 3

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from pydicom.uid import UID
 
 from nipype_vinci.encode import TRANSFER_SYNTAXES
 
-from .conftest import cli, need_tool
+from .conftest import CLI, cli, need_tool, python
 from .export_checks import check_series
 
 RNG = np.random.default_rng(23)
@@ -103,7 +102,7 @@ def test_a_missing_plugin_is_one_line_naming_the_extra(tmp_path: Path) -> None:
         f"sys.exit(main(['save', {str(tmp_path / 'in.nii')!r}, {str(tmp_path / 'out')!r}, "
         "'--template', 'ge-lightspeed16-ct', '--transfer-syntax', 'jpeg-ls']))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([*python("-c"), code], capture_output=True, text=True)
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert "--transfer-syntax" in result.stderr and "nipype_vinci[compression]" in result.stderr
     assert not (tmp_path / "out").exists()
@@ -114,7 +113,7 @@ def test_a_signal_to_the_whole_group_stops_the_workers_and_cleans_up(name, tmp_p
     """Ctrl-C reaches every process of the terminal's group, compression workers too."""
     data = RNG.integers(-1024, 3071, (256, 256, 64)).astype(np.int16)
     nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "in.nii")
-    argv = [sys.executable, "-m", "nipype_vinci.cli", "save", str(tmp_path / "in.nii")]
+    argv = [*CLI, "save", str(tmp_path / "in.nii")]
     argv += [str(tmp_path / "out"), "--template", "ge-lightspeed16-ct", "--transfer-syntax", "j2k"]
     run = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 30

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from nipype_vinci.interfaces import SinkDicom
 
-from .conftest import cli
+from .conftest import CLI, cli
 
 CT = ("--template", "ge-lightspeed16-ct")
 MARKER = ".nipype-vinci.json"  # the record of a folder being written, inside it (README)
@@ -195,7 +194,7 @@ def big_image(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def start(tmp: Path, source: str, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "nipype_vinci.cli", "save", source, "out", *CT, *extra],
+        [*CLI, "save", source, "out", *CT, *extra],
         cwd=tmp,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -5,7 +5,6 @@ overlay) is stored whole."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -13,14 +12,14 @@ import numpy as np
 import pydicom
 import pytest
 
-from .conftest import cli
+from .conftest import CLI, cli, python
 from .test_reference import derived  # noqa: F401 (the fixture)
 from .test_send import assert_all_arrived, send, targets
 
 
 def in_namespace(orthanc, *args: str) -> subprocess.CompletedProcess:
     """``nipype-vinci ARGS`` inside Orthanc's network namespace."""
-    argv = orthanc.command([sys.executable, "-m", "nipype_vinci.cli", *map(str, args)])
+    argv = orthanc.command([*CLI, *map(str, args)])
     return subprocess.run(argv, capture_output=True, text=True, timeout=600)
 
 
@@ -111,7 +110,7 @@ wf.run(plugin="Linear")
 
 def test_export_workflow_with_a_send_step(orthanc, tmp_path) -> None:
     nib.save(nib.Nifti1Image(np.ones((8, 8, 3), np.int16), np.eye(4)), tmp_path / "a.nii")
-    argv = [sys.executable, "-c", WORKFLOW_WITH_SEND, str(tmp_path / "a.nii")]
+    argv = [*python("-c"), WORKFLOW_WITH_SEND, str(tmp_path / "a.nii")]
     argv += [str(tmp_path / "out"), str(tmp_path / "work"), orthanc.node]
     result = subprocess.run(orthanc.command(argv), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]

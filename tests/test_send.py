@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from .conftest import cli
+from .conftest import CLI, cli, python
 from .orthanc import Orthanc
 
 # (template, shape): small synthetic series of three modalities
@@ -63,7 +62,7 @@ def long_series(tmp_path_factory) -> Path:
 def send(orthanc: Orthanc, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """``nipype-vinci send ...`` run inside Orthanc's network namespace."""
     return subprocess.run(
-        orthanc.command([sys.executable, "-m", "nipype_vinci.cli", "send", *map(str, args)]),
+        orthanc.command([*CLI, "send", *map(str, args)]),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -163,9 +162,7 @@ def test_wrong_port_names_every_file(protocol, orthanc, synthetic) -> None:
 def _send_and_kill(orthanc: Orthanc, folder: Path, *args: str) -> subprocess.Popen:
     """Start a send, and kill Orthanc once it holds a few of the files."""
     process = subprocess.Popen(
-        orthanc.command(
-            [sys.executable, "-m", "nipype_vinci.cli", "send", str(folder), *args, "--json"]
-        ),
+        orthanc.command([*CLI, "send", str(folder), *args, "--json"]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -271,7 +268,7 @@ def test_senddicom_node(orthanc, synthetic, tmp_path: Path) -> None:
 
     def node(target: str, cwd: Path) -> dict:
         cwd.mkdir()
-        command = [sys.executable, "-c", NODE_SCRIPT, str(cwd), target, *folders]
+        command = [*python("-c"), NODE_SCRIPT, str(cwd), target, *folders]
         result = subprocess.run(orthanc.command(command), capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout.splitlines()[-1])

@@ -4,12 +4,12 @@ MultiProc."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from .bids_cohort import check_cohort_export, write_cohort
+from .conftest import CLI, python
 from .slurm_cluster import SlurmCluster, slurm_cluster
 from .test_workflow import _inputs, _run
 
@@ -41,7 +41,7 @@ def test_bids_cohort_through_the_slurm_plugin(
     images = write_cohort(tmp_path / "ds")
     (tmp_path / "slurm.yml").write_text(SLURM_YML)
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "nipype_vinci.cli", "bids", str(tmp_path / "ds"), str(out)]
+    argv = [*CLI, "bids", str(tmp_path / "ds"), str(out)]
     argv += ["participant", "--plugin-config", "slurm.yml", "-w", str(tmp_path / "work")]
     result = cluster.run(argv, env=nipype_env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -64,11 +64,11 @@ def test_export_workflow_on_slurm_is_byte_identical_to_multiproc(
     pet = _inputs(tmp_path)["pet"]
     _run(local, {"pet": pet}, "MultiProc", "seed", "out")
     code = (
-        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+        "import sys; from pathlib import Path; sys.path.append(sys.argv[1]); "
         "from tests.test_workflow import _run; "
         "_run(Path(sys.argv[2]), {'pet': (Path(sys.argv[3]), None, None)}, 'SLURM', 'seed', 'out')"
     )
-    argv = [sys.executable, "-c", code, str(REPO), str(remote), str(pet[0])]
+    argv = [*python("-c"), code, str(REPO), str(remote), str(pet[0])]
     result = cluster.run(argv, env=nipype_env)
     assert result.returncode == 0, result.stderr[-3000:]
     made = sorted(p.relative_to(local / "out") for p in (local / "out").rglob("*.dcm"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 import subprocess
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -17,6 +16,7 @@ from nipype_vinci.workflows.export import init_dicom_export_wf
 from nipype_vinci.interfaces import SaveDicom, SelectTemplate
 from nipype_vinci.template.library import BUNDLED
 
+from .conftest import python
 from .export_checks import check_series, dciodvfy_errors
 
 IMAGES = {
@@ -104,7 +104,7 @@ def test_pickled_node_runs_in_a_fresh_interpreter(tmp_path: Path) -> None:
         "result = node.run(); print(len(result.outputs.dicom_files))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(pickled)], capture_output=True, text=True, check=True
+        [*python("-c"), code, str(pickled)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "6"
 
