@@ -42,7 +42,7 @@ SIDECAR = {
     "ImageDecayCorrected": True,
     "ImageDecayCorrectionTime": 0,
 }
-CLI = [sys.executable, "-m", "nipype_vinci.cli"]
+CLI = [sys.executable, "-I", "-m", "nipype_vinci.cli"]  # the installed package
 
 
 def make_dataset(root: Path, size: int) -> list[Path]:

@@ -56,7 +56,7 @@ def main() -> None:
     for run in range(args.runs):
         for syntax in SYNTAXES:
             out = work / f"out-{syntax}-{run}-{time.time_ns()}"
-            argv = [sys.executable, "-m", "nipype_vinci.cli", "save", str(source), "{out}"]
+            argv = [sys.executable, "-I", "-m", "nipype_vinci.cli", "save", str(source), "{out}"]
             argv += ["--template", "ge-lightspeed16-ct", "--transfer-syntax", syntax]
             wall, _ = run_once(argv, out)
             walls[syntax].append(wall)

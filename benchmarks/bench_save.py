@@ -62,6 +62,7 @@ def commands(case: str, source: Path, with_dump2dcm: bool) -> dict[str, list[str
     frames = shape[3] if len(shape) == 4 else 1
     save = [
         sys.executable,
+        "-I",  # the installed package, never the checkout in the working directory
         "-m",
         "nipype_vinci.cli",
         "save",

@@ -5,8 +5,9 @@
 Makes a CT series (512x512 int16, one file a slice, `nipype-vinci save` with the template
 ge-lightspeed16-ct), starts an Orthanc in a private network namespace (tests/orthanc.py:
 private configuration and storage, TCP_NODELAY=1 in its environment), then runs in turn
-`nipype-vinci send SERIES --to ORTHANC@127.0.0.1:4242` and `/usr/bin/storescu -aec ORTHANC
-127.0.0.1 4242 SERIES/*.dcm`, each a whole process inside the namespace, with the same
+`nipype-vinci send SERIES --to ORTHANC@127.0.0.1:4242` (its default: two associations at
+once), the same with `--associations 1` (one, as storescu) and `/usr/bin/storescu -aec
+ORTHANC 127.0.0.1 4242 SERIES/*.dcm`, each a whole process inside the namespace, with the same
 environment, into an emptied Orthanc (each run stores every file anew; the emptying is not
 timed). Prints median wall seconds, files/s, MB/s and send / storescu.
 """
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from tests.orthanc import AET, DICOM_PORT, Orthanc  # noqa: E402 (the repository's own helper)
 
 STORESCU = "/usr/bin/storescu"  # DCMTK's; the first storescu on PATH may be pynetdicom's
+CLI = [sys.executable, "-I", "-m", "nipype_vinci.cli"]  # the installed package, not ROOT's
 
 
 def make_series(work: Path, files: int) -> Path:
@@ -41,38 +43,41 @@ def make_series(work: Path, files: int) -> Path:
         rng = np.random.default_rng(1)
         data = np.clip(rng.normal(500, 300, (512, 512, files)), -1024, 3071).astype(np.int16)
         nib.save(nib.Nifti1Image(data, np.diag([0.8, 0.8, 1.25, 1.0])), source)
-        command = [sys.executable, "-m", "nipype_vinci.cli", "save", str(source), str(series)]
+        command = [*CLI, "save", str(source), str(series)]
         subprocess.run([*command, "--template", "ge-lightspeed16-ct"], check=True)
     return series
 
 
 def commands(series: Path) -> dict[str, list[str]]:
     files = sorted(str(p) for p in series.glob("*.dcm"))
-    send = [sys.executable, "-m", "nipype_vinci.cli", "send", str(series)]
+    send = [*CLI, "send", str(series), "--to", f"{AET}@127.0.0.1:{DICOM_PORT}", "--json"]
     return {
-        "send": [*send, "--to", f"{AET}@127.0.0.1:{DICOM_PORT}", "--json"],
+        "send": send,
+        "send --associations 1": [*send, "--associations", "1"],
         "storescu": [STORESCU, "-aec", AET, "127.0.0.1", str(DICOM_PORT), *files],
     }
 
 
-def empty(orthanc: Orthanc) -> None:
-    for patient in orthanc.rest("GET", "/patients"):
-        orthanc.rest("DELETE", f"/patients/{patient}")
-
-
-def run_once(orthanc: Orthanc, argv: list[str], files: int) -> tuple[float, float | None]:
-    """Wall seconds of one whole process in Orthanc's namespace, and for `send` the seconds
-    its report gives (inside send_series: the rest is the start of Python and imports);
-    checks that every file arrived."""
-    empty(orthanc)
-    environment = {**os.environ, "TCP_NODELAY": "1"}  # the same for both tools
-    started = time.perf_counter()
-    result = subprocess.run(orthanc.command(argv), capture_output=True, text=True, env=environment)
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{argv[0]} failed: {result.stderr[:500]}")
-    if orthanc.count_instances() != files:
-        raise SystemExit(f"{argv[0]}: Orthanc holds {orthanc.count_instances()} of {files}")
+def run_once(work: Path, argv: list[str], files: int) -> tuple[float, float | None]:
+    """Wall seconds of one whole process in the namespace of a fresh Orthanc (new storage:
+    an Orthanc emptied by deletes grows slower run by run), and for `send` the seconds its
+    report gives (inside send_series: the rest is the start of Python and imports); checks
+    that every file arrived. Starting and stopping Orthanc is not timed."""
+    orthanc = Orthanc(work / f"orthanc-{time.time_ns()}")
+    try:
+        orthanc.start()
+        environment = {**os.environ, "TCP_NODELAY": "1"}  # the same for every tool
+        started = time.perf_counter()
+        command = orthanc.command(argv)
+        result = subprocess.run(command, capture_output=True, text=True, env=environment)
+        wall = time.perf_counter() - started
+        if result.returncode != 0:
+            raise SystemExit(f"{argv[0]} failed: {result.stderr[:500]}")
+        if orthanc.count_instances() != files:
+            raise SystemExit(f"{argv[0]}: Orthanc holds {orthanc.count_instances()} of {files}")
+    finally:
+        orthanc.close()
+        shutil.rmtree(orthanc.folder, ignore_errors=True)
     inside = json.loads(result.stdout)["seconds"] if "--json" in argv else None
     return wall, inside
 
@@ -89,21 +94,17 @@ def main() -> None:
     megabytes = sum(p.stat().st_size for p in series.glob("*.dcm")) / 1e6
     tools = commands(series)
     walls: dict[str, list[float]] = {tool: [] for tool in tools}
-    inside: list[float] = []
-    orthanc = Orthanc(work / f"orthanc-{time.time_ns()}")
-    try:
-        orthanc.start()
-        for _ in range(args.runs):
-            for tool, argv in tools.items():
-                wall, seconds = run_once(orthanc, argv, args.files)
-                walls[tool].append(wall)
-                inside += [] if seconds is None else [seconds]
-    finally:
-        orthanc.close()
+    inside: dict[str, list[float]] = {tool: [] for tool in tools}
+    order = list(tools)
+    for run in range(args.runs):
+        for tool in order[run % len(order) :] + order[: run % len(order)]:  # each goes first
+            wall, seconds = run_once(work, tools[tool], args.files)
+            walls[tool].append(wall)
+            inside[tool] += [] if seconds is None else [seconds]
     medians = {tool: statistics.median(w) for tool, w in walls.items()}
     print(
         f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {args.files} files "
-        f"({megabytes:.0f} MB), medians of {args.runs} interleaved runs"
+        f"({megabytes:.0f} MB), medians of {args.runs} interleaved runs, a fresh Orthanc each"
     )
     print("| tool | median wall s | all runs s | files/s | MB/s | vs storescu |")
     print("|---|---|---|---|---|---|")
@@ -113,7 +114,9 @@ def main() -> None:
             f"| {tool} | {median:.2f} | {runs} | {args.files / median:.0f} | "
             f"{megabytes / median:.0f} | {median / medians['storescu']:.2f} |"
         )
-    print(f"send_series itself (median): {statistics.median(inside):.2f} s")
+    for tool, seconds in inside.items():
+        if seconds:
+            print(f"{tool}: send_series itself (median) {statistics.median(seconds):.2f} s")
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -31,6 +31,7 @@ def cmd_send(args: argparse.Namespace) -> None:
         verify=args.verify,
         retries=args.retries,
         timeout=args.timeout,
+        associations=args.associations,
     )
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.summary())
     if not report.ok:
@@ -39,7 +40,7 @@ def cmd_send(args: argparse.Namespace) -> None:
 
 def register(command: AddCommand) -> None:
     """Add ``send`` to the command line."""
-    from ..deliver.send import CALLING_AET, RETRIES, TIMEOUT
+    from ..deliver.send import ASSOCIATIONS, CALLING_AET, RETRIES, TIMEOUT
 
     sub = command("send", cmd_send, "send DICOM series to a PACS (C-STORE or DICOMweb STOW-RS)")
     sub.add_argument("series", nargs="+", metavar="SERIES_DIR", help="series folder (or file)")
@@ -69,5 +70,13 @@ def register(command: AddCommand) -> None:
         default=TIMEOUT,
         metavar="S",
         help=f"seconds to connect or to wait for an answer (default {TIMEOUT:g})",
+    )
+    sub.add_argument(
+        "--associations",
+        type=int,
+        default=ASSOCIATIONS,
+        metavar="N",
+        help=f"C-STORE associations a series goes over at once (default {ASSOCIATIONS}; "
+        "1 for a receiver that allows one per AE title)",
     )
     sub.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -18,6 +18,7 @@ from .verify import cfind_receiver, check_stored, qido_receiver
 CALLING_AET = "NIPYPE_VINCI"
 RETRIES = 3  # after the first attempt: waits of 0.5, 1 and 2 s
 TIMEOUT = 30.0  # seconds to connect, or to wait for one answer
+ASSOCIATIONS = 2  # C-STORE associations a series goes over at once (a receiver may refuse more)
 
 
 def send_series(
@@ -28,24 +29,34 @@ def send_series(
     verify: bool = False,
     retries: int = RETRIES,
     timeout: float = TIMEOUT,
+    associations: int = ASSOCIATIONS,
 ) -> SendReport:
     """Send every series in ``folders`` (series folders or DICOM files) to ``target``.
 
-    ``target`` is ``AET@HOST:PORT`` (C-STORE, one association a series), a DICOMweb URL
-    (STOW-RS) or a parsed target. A user mistake (bad target, unreadable file) raises a
-    VinciError before anything is sent; what the receiver did is in the report, whose
-    ``ok`` is False when a file failed or was not found by verification.
+    ``target`` is ``AET@HOST:PORT`` (C-STORE; a series goes over up to ``associations``
+    associations at once), a DICOMweb URL (STOW-RS) or a parsed target. A user mistake (bad
+    target, unreadable file) raises a VinciError before anything is sent; what the receiver
+    did is in the report, whose ``ok`` is False when a file failed or was not found by
+    verification.
     """
     if isinstance(target, str):
         target = parse_target(target)
     check_aet(calling_aet, "calling AE title")
     if retries < 0:
         raise VinciError(f"retries {retries}: give 0 or more")
+    if associations < 1:
+        raise VinciError(f"associations {associations}: give 1 or more")
     started = time.perf_counter()
     series = collect_series(folders)
     if isinstance(target, DicomNode):
         protocol = "C-STORE"
-        attempt = partial(store_files, target, calling_aet=calling_aet, timeout=timeout)
+        attempt = partial(
+            store_files,
+            target,
+            calling_aet=calling_aet,
+            timeout=timeout,
+            associations=associations,
+        )
         receiver = partial(cfind_receiver, target, calling_aet=calling_aet, timeout=timeout)
     else:
         protocol = "STOW-RS"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,23 @@ def is_dicom_file(path: Path) -> bool:
             return handle.read(132)[128:] == b"DICM"
     except OSError:
         return False
+
+
+_LONG_VRS = set(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())  # 4-byte lengths
+
+
+def data_set(path: Path) -> memoryview:
+    """The bytes of a DICOM file's data set, in its transfer syntax: what follows the preamble
+    and the file meta elements (group 0002, Explicit VR Little Endian)."""
+    raw = memoryview(path.read_bytes())
+    offset = 132
+    while offset + 8 <= len(raw) and raw[offset : offset + 2] == b"\x02\x00":
+        vr = bytes(raw[offset + 4 : offset + 6])
+        if vr in _LONG_VRS:
+            offset += 12 + struct.unpack_from("<I", raw, offset + 8)[0]
+        else:
+            offset += 8 + struct.unpack_from("<H", raw, offset + 6)[0]
+    return raw[offset:]
 
 
 def _read(path: Path) -> tuple[Instance, str, str]:

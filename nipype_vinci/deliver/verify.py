@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .cstore import release
+from .association import Association
+from .dimse import STATUS, find_request, status_category, status_meaning
 from .report import ACKNOWLEDGED, MISSING, SeriesReport
 from .retry import PermanentFailure, TransientFailure
 from .series import Series
@@ -58,39 +59,57 @@ def cfind_receiver(node: DicomNode, *, calling_aet: str, timeout: float) -> Rece
     return Receiver(f"{node} (C-FIND)", count, uids)
 
 
+STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
+IMPLICIT_LITTLE_ENDIAN = "1.2.840.10008.1.2"  # every receiver accepts it (PS3.5 10.1)
+
+
 def _cfind(node: DicomNode, calling_aet: str, timeout: float, series: Series, level: str):
+    query = {
+        "QueryRetrieveLevel": level,
+        "StudyInstanceUID": series.study_instance_uid,
+        "SeriesInstanceUID": series.series_instance_uid,
+        "NumberOfSeriesRelatedInstances" if level == "SERIES" else "SOPInstanceUID": "",
+    }
+    context = (STUDY_ROOT_FIND, IMPLICIT_LITTLE_ENDIAN)
+    answers = []
+    with Association.open(node, calling_aet, [context], timeout) as association:
+        if context not in association.accepted:
+            raise PermanentFailure(f"{node} accepts no Study Root C-FIND")
+        request = find_request(1, STUDY_ROOT_FIND)
+        association.send_message(association.accepted[context], request, _identifier(query))
+        while True:
+            response, identifier = association.receive_message()
+            code = int(response.get(STATUS, -1))
+            if status_category(code) != "Pending":
+                break
+            if identifier is not None:
+                answers.append(_read_identifier(identifier))
+    if code != 0x0000:
+        raise PermanentFailure(f"{node} answered C-FIND with 0x{code:04X} ({status_meaning(code)})")
+    return answers
+
+
+def _identifier(elements: dict[str, str]) -> bytes:
+    """A query's identifier, Implicit VR Little Endian."""
     from pydicom import Dataset
-    from pynetdicom import AE
-    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FIND
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
 
     query = Dataset()
-    query.QueryRetrieveLevel = level
-    query.StudyInstanceUID = series.study_instance_uid
-    query.SeriesInstanceUID = series.series_instance_uid
-    if level == "SERIES":
-        query.NumberOfSeriesRelatedInstances = ""
-    else:
-        query.SOPInstanceUID = ""
-    ae = AE(ae_title=calling_aet)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = ae.connection_timeout = timeout
-    ae.add_requested_context(FIND)
-    assoc = ae.associate(node.host, node.port, ae_title=node.aet)
-    if not assoc.is_established:
-        raise TransientFailure(f"{node} refused a C-FIND association")
-    answers = []
-    try:
-        for status, identifier in assoc.send_c_find(query, FIND):
-            code = int(status.get("Status", -1))
-            if code in (0xFF00, 0xFF01):
-                answers.append(identifier)
-            elif code != 0x0000:
-                raise PermanentFailure(
-                    f"{node} answered C-FIND with "
-                    + (f"0x{code:04X}" if code >= 0 else "no status (aborted or timed out)")
-                )
-    finally:
-        release(assoc)
-    return answers
+    for keyword, value in elements.items():
+        setattr(query, keyword, value)
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, True
+    write_dataset(buffer, query)
+    return buffer.getvalue()
+
+
+def _read_identifier(raw: bytes):
+    from io import BytesIO
+
+    from pydicom.filereader import read_dataset
+
+    return read_dataset(BytesIO(raw), is_implicit_VR=True, is_little_endian=True)
 
 
 def qido_receiver(service: DicomWebService, *, timeout: float) -> Receiver:

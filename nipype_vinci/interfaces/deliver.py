@@ -18,7 +18,7 @@ from nipype.interfaces.base import (
 )
 
 from ..deliver import send_series
-from ..deliver.send import CALLING_AET, RETRIES, TIMEOUT
+from ..deliver.send import ASSOCIATIONS, CALLING_AET, RETRIES, TIMEOUT
 from ..deliver.target import parse_target
 from ..errors import VinciError
 from .dicom import _failure
@@ -43,6 +43,9 @@ class _SendDicomInputSpec(BaseInterfaceInputSpec):
     )
     timeout = traits.Float(
         TIMEOUT, usedefault=True, desc="seconds to connect, or to wait for one answer"
+    )
+    associations = traits.Range(
+        low=1, value=ASSOCIATIONS, usedefault=True, desc="C-STORE associations at once a series"
     )
 
 
@@ -76,6 +79,7 @@ class SendDicom(SimpleInterface):
                 verify=inputs.verify,
                 retries=inputs.retries,
                 timeout=inputs.timeout,
+                associations=inputs.associations,
             )
             report_file.write_text(json.dumps(report.as_dict(), indent=2))
             if not report.ok:
