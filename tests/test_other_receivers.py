@@ -89,6 +89,30 @@ def test_dcmtk_storescp_receives_every_data_set_bit_for_bit(
         assert bytes(data_set(arrived[uid])) == bytes(data_set(path)), path.name
 
 
+def test_dcmtk_storescp_serving_one_association_at_a_time_does_not_stall_a_send(
+    namespace,
+    synthetic,  # noqa: F811
+    tmp_path,
+) -> None:
+    """storescp without --fork leaves a second association waiting in its queue until the
+    first is released: the send must not wait for it (default: two associations)."""
+    storescp = "/usr/bin/storescp"
+    if not Path(storescp).is_file():
+        pytest.skip("DCMTK's storescp is not installed (.ci/run installs dcmtk)")
+    received = tmp_path / "received"
+    received.mkdir()
+    server = serve(namespace, [storescp, "-od", str(received), str(PORT)], tmp_path / "log")
+    try:
+        started = time.monotonic()
+        result = send(namespace, synthetic["ct"])
+        seconds = time.monotonic() - started
+    finally:
+        stop(server)
+    assert result.returncode == 0, result.stderr
+    assert len(list(received.iterdir())) == len(list(synthetic["ct"].glob("*.dcm")))
+    assert seconds < 10  # the time-out (30 s) never runs out
+
+
 ONE_ASSOCIATION_SCP = """
 import sys
 from pathlib import Path

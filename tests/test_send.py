@@ -226,6 +226,7 @@ def test_stow_with_basic_authentication(orthanc_factory, synthetic) -> None:
         (["--to", "A@host:104", "--user", "u"], "go with --dicomweb URL only"),
         (["--to", "A@host:104", "--calling-aet", "A\\B"], "is not an AE title"),
         (["--to", "A@host:104", "--associations", "0"], "associations 0: give 1 or more"),
+        (["--to", "A@host:104", "--calling-aet", "LABOR_MÜNCHEN"], "printable ASCII"),
     ],
 )
 def test_user_mistakes_are_one_line_and_status_2(args, message, synthetic) -> None:

@@ -4,6 +4,7 @@ as it lies on disk, every response status checked."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ from .association import Association
 from .dimse import (
     C_STORE_RSP,
     COMMAND_FIELD,
+    DUPLICATE_SOP_INSTANCE,
     ERROR_COMMENT,
     RESPONDED_TO,
     STATUS,
@@ -36,68 +38,103 @@ def store_files(
 
     The first association is opened before anything is sent; up to ``associations - 1`` more
     are tried beside it, and each takes the next file not yet taken. A receiver that refuses
-    the extra ones (a limit of associations per AE title) only makes the send slower.
+    the extra ones (a limit of associations per AE title) or serves one at a time only makes
+    the send slower: once every file is answered, extras still negotiating are given up.
 
     Raises TransientFailure when the first association cannot be made, or when files are
     left unanswered because associations were lost (those results stay "not sent"), and
     PermanentFailure when another attempt would fail the same way.
     """
     pairs = sorted({(r.instance.sop_class_uid, r.instance.transfer_syntax_uid) for r in results})
-    queue = _Files(results)
-    lost: list[TransientFailure] = []
-    with Association.open(node, calling_aet, pairs, timeout) as first:
-        if not first.accepted:
-            refused = "; ".join(f"{_uid_name(sop)} in {_uid_name(ts)}" for sop, ts in pairs)
-            raise PermanentFailure(f"{node} accepts none of the SOP classes sent: {refused}")
-        extra = [
-            threading.Thread(target=_extra, args=(node, calling_aet, pairs, timeout, queue, lost))
-            for _ in range(min(associations, len(results)) - 1)
-        ]
-        for thread in extra:
-            thread.start()
-        try:
-            _store_all(first, queue)
-        finally:
-            for thread in extra:
-                thread.join()
-    if lost:  # the first association ended well; files an extra one had taken are pending
-        raise lost[0]
+    crew = _Crew(results)
+    extras: list[threading.Thread] = []
+    try:
+        with Association.open(node, calling_aet, pairs, timeout) as first:
+            if not first.accepted:
+                refused = "; ".join(f"{_uid_name(sop)} in {_uid_name(ts)}" for sop, ts in pairs)
+                raise PermanentFailure(f"{node} accepts none of the SOP classes sent: {refused}")
+            extras = [
+                threading.Thread(target=_extra, args=(crew, node, calling_aet, pairs, timeout))
+                for _ in range(min(associations, len(results)) - 1)
+            ]
+            for thread in extras:
+                thread.start()
+            try:
+                _store_all(first, crew)
+            finally:
+                crew.finish()
+    finally:  # the first is released before the extras are waited for
+        for thread in extras:
+            thread.join()
+    if crew.errors:  # the first association ended well; files an extra had taken are pending
+        raise crew.errors[0]
 
 
-class _Files:
-    """The files to send, handed out one at a time to whichever association is free."""
+class _Crew:
+    """What the associations of one attempt share: the files, handed out one at a time to
+    whichever is free, the extras still negotiating, and what went wrong in them."""
 
     def __init__(self, results: list[FileResult]) -> None:
         self._results: Iterator[FileResult] = iter(results)
         self._lock = threading.Lock()
+        self._negotiating: set[Association] = set()
+        self._finished = False
+        self.errors: list[BaseException] = []
 
     def take(self) -> FileResult | None:
         with self._lock:
-            return next(self._results, None)
+            return None if self._finished else next(self._results, None)
+
+    def finish(self) -> None:
+        """Hand out nothing more; give up the extras still negotiating."""
+        with self._lock:
+            self._finished = True
+            for association in self._negotiating:
+                association.interrupt()
+
+    @contextlib.contextmanager
+    def negotiating(self, association: Association) -> Iterator[bool]:
+        """While an extra negotiates, ``finish`` can interrupt it; yields False when the
+        attempt is already finished (nothing to negotiate for)."""
+        with self._lock:
+            if self._finished:
+                yield False
+                return
+            self._negotiating.add(association)
+        try:
+            yield True
+        finally:
+            with self._lock:
+                self._negotiating.discard(association)
 
 
 def _extra(
-    node: DicomNode,
-    calling_aet: str,
-    pairs: list[tuple[str, str]],
-    timeout: float,
-    queue: _Files,
-    lost: list[TransientFailure],
+    crew: _Crew, node: DicomNode, calling_aet: str, pairs: list[tuple[str, str]], timeout: float
 ) -> None:
     try:
-        association = Association.open(node, calling_aet, pairs, timeout)
-    except (TransientFailure, PermanentFailure):
+        association = Association.connect(node, timeout)
+    except TransientFailure:
         return  # the other associations take its share
     try:
+        with crew.negotiating(association) as needed:
+            if needed:
+                association.negotiate(calling_aet, pairs)
+    except (TransientFailure, PermanentFailure):
+        association.abort()  # refused, or given up
+        return
+    if not needed:
+        association.close()
+        return
+    try:
         with association:
-            _store_all(association, queue)
-    except TransientFailure as failure:
-        lost.append(failure)
+            _store_all(association, crew)
+    except BaseException as error:  # raised again in the calling thread
+        crew.errors.append(error)
 
 
-def _store_all(association: Association, queue: _Files) -> None:
+def _store_all(association: Association, crew: _Crew) -> None:
     message_id = 0
-    while (result := queue.take()) is not None:
+    while (result := crew.take()) is not None:
         message_id = message_id % 0xFFFF + 1
         _store_one(association, message_id, result)
 
@@ -113,8 +150,14 @@ def _store_one(association: Association, message_id: int, result: FileResult) ->
             f"in {_uid_name(instance.transfer_syntax_uid)}"
         )
         return
+    try:
+        data = data_set(instance.path)
+    except OSError as exc:
+        result.outcome, result.reason = FAILED, f"cannot read it any more ({exc.strerror})"
+        return
     request = store_request(message_id, instance.sop_class_uid, instance.sop_instance_uid)
-    association.send_message(context, request, data_set(instance.path))
+    association.send_message(context, request, data)
+    result.unanswered = True  # sent whole: should the answer be lost, the receiver may hold it
     response, _ = association.receive_message()
     if response.get(COMMAND_FIELD) != C_STORE_RSP or response.get(RESPONDED_TO) != message_id:
         raise TransientFailure(f"{node} answered something other than this C-STORE")
@@ -126,11 +169,16 @@ def _store_one(association: Association, message_id: int, result: FileResult) ->
 def _record(result: FileResult, response: dict, node: DicomNode) -> None:
     code = int(response[STATUS])
     result.status = f"0x{code:04X}"
+    again = result.unanswered and code == DUPLICATE_SOP_INSTANCE
+    result.unanswered = False
     comment = str(response.get(ERROR_COMMENT, "")).strip()
     said = f"{node} answered {result.status} ({status_meaning(code)}"
     said += f"; {comment})" if comment else ")"
     category = status_category(code)
-    if category == "Success":
+    if again:  # sent before, its answer lost with the association: most likely stored then
+        result.outcome = WARNING
+        result.reason = f"{said}: sent by the attempt before, whose answer was lost"
+    elif category == "Success":
         result.outcome = STORED
     elif category == "Warning":
         result.outcome, result.reason = WARNING, said

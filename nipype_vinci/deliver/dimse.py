@@ -17,10 +17,13 @@ STATUS, ERROR_COMMENT, AFFECTED_SOP_INSTANCE = 0x00000900, 0x00000902, 0x0000100
 _US = {COMMAND_FIELD, MESSAGE_ID, RESPONDED_TO, PRIORITY, DATA_SET_TYPE, STATUS}
 
 PENDING = (0xFF00, 0xFF01)
+CANCEL = 0xFE00
+DUPLICATE_SOP_INSTANCE = 0x0111
 
 # PS3.4 B.2.3 (Storage) and PS3.7 C (general): the codes a storage receiver answers
 _MEANINGS = {
     0x0000: "Success",
+    0x0001: "Requested optional attributes are not supported",
     0x0107: "Attribute list error",
     0x0110: "Processing failure",
     0x0111: "Duplicate SOP instance",
@@ -36,6 +39,9 @@ _MEANINGS = {
     0xB000: "Coercion of data elements",
     0xB006: "Elements discarded",
     0xB007: "Data set does not match SOP class",
+    0xFE00: "Cancel",
+    0xFF00: "Pending",
+    0xFF01: "Pending (optional keys not supported)",
 }
 _RANGES = [
     (0xA700, 0xA7FF, "Out of resources"),
@@ -52,11 +58,13 @@ def status_meaning(code: int) -> str:
 
 
 def status_category(code: int) -> str:
-    """``Success``, ``Warning``, ``Pending`` or ``Failure`` (PS3.7 C.1-C.4)."""
+    """``Success``, ``Warning``, ``Pending``, ``Cancel`` or ``Failure`` (PS3.7 C.1-C.5)."""
     if code == 0x0000:
         return "Success"
     if code in PENDING:
         return "Pending"
+    if code == CANCEL:
+        return "Cancel"
     if code in (0x0001, 0x0107, 0x0116) or 0xB000 <= code <= 0xBFFF:
         return "Warning"
     return "Failure"

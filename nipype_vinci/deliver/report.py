@@ -23,6 +23,7 @@ class FileResult:
     outcome: str = NOT_SENT
     status: str = ""
     reason: str = ""
+    unanswered: bool = False  # sent whole, its answer lost (with the association)
 
     def as_dict(self) -> dict:
         return {

@@ -50,8 +50,12 @@ _LONG_VRS = set(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())  # 4-byte len
 
 def data_set(path: Path) -> memoryview:
     """The bytes of a DICOM file's data set, in its transfer syntax: what follows the preamble
-    and the file meta elements (group 0002, Explicit VR Little Endian)."""
+    and the file meta elements (group 0002, Explicit VR Little Endian). Their end comes from
+    the group length (PS3.10 7.1); only a file without one has its elements walked, which a
+    deflated data set could mislead."""
     raw = memoryview(path.read_bytes())
+    if raw[132:140] == b"\x02\x00\x00\x00UL\x04\x00":
+        return raw[144 + struct.unpack_from("<I", raw, 140)[0] :]
     offset = 132
     while offset + 8 <= len(raw) and raw[offset : offset + 2] == b"\x02\x00":
         vr = bytes(raw[offset + 4 : offset + 6])

@@ -37,10 +37,12 @@ class DicomWebService:
 
 
 def check_aet(aet: str, what: str) -> str:
-    """An application entity title: 1-16 characters, no backslash or control character."""
-    if not aet.strip() or len(aet) > 16 or "\\" in aet or any(ord(c) < 32 for c in aet):
+    """An application entity title (PS3.5 AE): 1-16 characters of the default repertoire
+    (printable ASCII), no backslash, not only spaces."""
+    if not aet.strip() or len(aet) > 16 or "\\" in aet or any(not " " <= c <= "~" for c in aet):
         raise VinciError(
-            f"{what} {aet!r} is not an AE title: give 1-16 characters without a backslash"
+            f"{what} {aet!r} is not an AE title: give 1-16 printable ASCII characters "
+            "without a backslash"
         )
     return aet
 

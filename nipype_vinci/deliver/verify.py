@@ -8,7 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .association import Association
-from .dimse import STATUS, find_request, status_category, status_meaning
+from .dimse import (
+    C_FIND_RSP,
+    COMMAND_FIELD,
+    STATUS,
+    find_request,
+    status_category,
+    status_meaning,
+)
 from .report import ACKNOWLEDGED, MISSING, SeriesReport
 from .retry import PermanentFailure, TransientFailure
 from .series import Series
@@ -79,7 +86,9 @@ def _cfind(node: DicomNode, calling_aet: str, timeout: float, series: Series, le
         association.send_message(association.accepted[context], request, _identifier(query))
         while True:
             response, identifier = association.receive_message()
-            code = int(response.get(STATUS, -1))
+            code = response.get(STATUS)
+            if response.get(COMMAND_FIELD) != C_FIND_RSP or not isinstance(code, int):
+                raise TransientFailure(f"{node} answered the C-FIND with something else")
             if status_category(code) != "Pending":
                 break
             if identifier is not None:
