@@ -36,7 +36,7 @@ from nipype_vinci.deliver.association import (
     parse_accept,
     rejection,
 )
-from nipype_vinci.deliver.cstore import _record, store_files
+from nipype_vinci.deliver.cstore import _record, proposed_contexts, store_files
 from nipype_vinci.deliver.dimse import (
     AFFECTED_SOP_CLASS,
     AFFECTED_SOP_INSTANCE,
@@ -772,3 +772,25 @@ def test_a_duplicate_on_the_first_attempt_is_a_failure(tmp_path: Path) -> None:
     result = FileResult(ct_file(tmp_path, 1))
     _record(result, {STATUS: 0x0111}, NODE)
     assert result.outcome == FAILED and "Duplicate SOP instance" in result.reason
+
+
+def test_uncompressed_files_also_propose_implicit_vr_compressed_ones_do_not() -> None:
+    jpeg_ls = "1.2.840.10008.1.2.4.80"
+    files = [
+        Instance(Path("a"), CT, "1.1", EXPLICIT),
+        Instance(Path("b"), MR, "1.2", DeflatedExplicitVRLittleEndian),
+        Instance(Path("c"), PET, "1.3", jpeg_ls),
+        Instance(Path("d"), PET, "1.4", IMPLICIT),
+    ]
+    assert proposed_contexts(files) == sorted(
+        [
+            (CT, EXPLICIT),
+            (CT, IMPLICIT),
+            (MR, DeflatedExplicitVRLittleEndian),
+            (MR, IMPLICIT),
+            (PET, jpeg_ls),
+            (PET, IMPLICIT),
+        ]
+    )
+    many = [Instance(Path(f"{i}"), f"1.2.3.{i}", f"1.4.{i}", EXPLICIT) for i in range(100)]
+    assert proposed_contexts(many) == sorted((f"1.2.3.{i}", EXPLICIT) for i in range(100))

@@ -330,6 +330,29 @@ def test_a_refused_transfer_syntax_fails_only_its_files(orthanc_factory, synthet
     assert orthanc.count_instances() == sum(s == explicit for s in syntaxes.values())
 
 
+def test_a_receiver_of_implicit_vr_only_gets_every_file_rewritten_in_it(
+    orthanc_factory, synthetic, tmp_path
+) -> None:
+    """Many older receivers take only the default syntax: Explicit VR and Deflated files go
+    rewritten in Implicit VR Little Endian (the report says so), Implicit ones as they are."""
+    implicit = "1.2.840.10008.1.2"
+    orthanc = orthanc_factory(settings={"AcceptedTransferSyntaxes": [implicit]})
+    syntaxes = mixed_syntaxes(synthetic["mr"], tmp_path / "mixed")
+    result = send(orthanc, tmp_path / "mixed", "--to", orthanc.node, "--verify", "--json")
+    assert result.returncode == 0, result.stderr
+    (series,) = json.loads(result.stdout)["series"]
+    for entry in series["results"]:
+        own = syntaxes[entry["sop_instance_uid"]]
+        assert entry["sent_as"] == ("" if own == implicit else implicit)
+        (found,) = orthanc.rest("POST", "/tools/lookup", entry["sop_instance_uid"])
+        stored = orthanc.rest("GET", f"/instances/{found['ID']}/metadata/TransferSyntax")
+        assert stored.decode() == implicit
+        held = orthanc.instance_file(entry["sop_instance_uid"])
+        held = pydicom.dcmread(pydicom.filebase.DicomBytesIO(held))
+        assert held == pydicom.dcmread(entry["path"])  # every element, every value
+    assert_all_arrived(orthanc, [tmp_path / "mixed"])
+
+
 def test_a_file_whose_meta_header_disagrees_is_refused(synthetic, tmp_path) -> None:
     folder = tmp_path / "bad"
     folder.mkdir()

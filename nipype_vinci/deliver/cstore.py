@@ -1,6 +1,7 @@
 """DICOM C-STORE: a series over one association, or a few in parallel, each for exactly the
-pairs of SOP class and transfer syntax the series' files hold; each file's data set goes out
-as it lies on disk, every response status checked."""
+pairs of SOP class and transfer syntax the series' files hold (and Implicit VR Little Endian
+beside uncompressed ones); each file's data set goes out as it lies on disk, or rewritten in
+Implicit VR Little Endian when the receiver takes nothing else; every response checked."""
 
 from __future__ import annotations
 
@@ -8,21 +9,23 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
-from .association import Association
+from .association import MAX_CONTEXTS, Association
 from .dimse import (
     C_STORE_RSP,
     COMMAND_FIELD,
     DUPLICATE_SOP_INSTANCE,
     ERROR_COMMENT,
+    IMPLICIT_LITTLE_ENDIAN,
     RESPONDED_TO,
     STATUS,
+    implicit_data_set,
     status_category,
     status_meaning,
     store_request,
 )
 from .report import FAILED, STORED, WARNING, FileResult
 from .retry import PermanentFailure, TransientFailure
-from .series import data_set
+from .series import Instance, data_set
 from .target import DicomNode
 
 
@@ -45,7 +48,7 @@ def store_files(
     left unanswered because associations were lost (those results stay "not sent"), and
     PermanentFailure when another attempt would fail the same way.
     """
-    pairs = sorted({(r.instance.sop_class_uid, r.instance.transfer_syntax_uid) for r in results})
+    pairs = proposed_contexts([r.instance for r in results])
     crew = _Crew(results)
     extras: list[threading.Thread] = []
     try:
@@ -68,6 +71,23 @@ def store_files(
             thread.join()
     if crew.errors:  # the first association ended well; files an extra had taken are pending
         raise crew.errors[0]
+
+
+# Uncompressed (or deflated) data sets pydicom rewrites in Implicit VR Little Endian when the
+# receiver takes no other syntax for their SOP class; compressed ones go only as they are.
+CONVERTIBLE = {"1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99"}  # Explicit LE, Deflated
+
+
+def proposed_contexts(instances: list[Instance]) -> list[tuple[str, str]]:
+    """Each (SOP class, transfer syntax) the files hold, and Implicit VR Little Endian for
+    each SOP class with a file that can go in it instead (when all fit one association)."""
+    own = {(i.sop_class_uid, i.transfer_syntax_uid) for i in instances}
+    fallbacks = {
+        (i.sop_class_uid, IMPLICIT_LITTLE_ENDIAN)
+        for i in instances
+        if i.transfer_syntax_uid in CONVERTIBLE
+    }
+    return sorted(own | fallbacks if len(own | fallbacks) <= MAX_CONTEXTS else own)
 
 
 class _Crew:
@@ -142,19 +162,24 @@ def _store_all(association: Association, crew: _Crew) -> None:
 def _store_one(association: Association, message_id: int, result: FileResult) -> None:
     instance = result.instance
     node = association.node
-    context = association.accepted.get((instance.sop_class_uid, instance.transfer_syntax_uid))
+    own = (instance.sop_class_uid, instance.transfer_syntax_uid)
+    fallback = (instance.sop_class_uid, IMPLICIT_LITTLE_ENDIAN)
+    converted = own not in association.accepted and instance.transfer_syntax_uid in CONVERTIBLE
+    context = association.accepted.get(fallback if converted else own)
     if context is None:
         result.outcome = FAILED
         result.reason = (
             f"{node} refused {_uid_name(instance.sop_class_uid)} "
             f"in {_uid_name(instance.transfer_syntax_uid)}"
+            + (" and in Implicit VR Little Endian" if converted else "")
         )
         return
     try:
-        data = data_set(instance.path)
+        data = _implicit(instance) if converted else data_set(instance.path)
     except OSError as exc:
         result.outcome, result.reason = FAILED, f"cannot read it any more ({exc.strerror})"
         return
+    result.sent_as = IMPLICIT_LITTLE_ENDIAN if converted else ""
     request = store_request(message_id, instance.sop_class_uid, instance.sop_instance_uid)
     association.send_message(context, request, data)
     result.unanswered = True  # sent whole: should the answer be lost, the receiver may hold it
@@ -164,6 +189,14 @@ def _store_one(association: Association, message_id: int, result: FileResult) ->
     if STATUS not in response:
         raise TransientFailure(f"{node} answered the C-STORE without a status")
     _record(result, response, node)
+
+
+def _implicit(instance: Instance) -> bytes:
+    """The file's data set rewritten in Implicit VR Little Endian (for a receiver that takes
+    no other syntax: many older ones)."""
+    import pydicom
+
+    return implicit_data_set(pydicom.dcmread(instance.path))
 
 
 def _record(result: FileResult, response: dict, node: DicomNode) -> None:

@@ -1,5 +1,6 @@
-"""DIMSE command sets (PS3.7): the C-STORE and C-FIND requests a sender writes, the responses
-it reads, and what their status codes mean. A command set is always Implicit VR Little Endian."""
+"""DIMSE messages (PS3.7): the C-STORE and C-FIND command sets a sender writes, the responses
+it reads, what their status codes mean, and data sets in Implicit VR Little Endian, the one
+transfer syntax every receiver accepts (PS3.5 10.1). A command set is always in it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ RESPONDED_TO, PRIORITY, DATA_SET_TYPE = 0x00000120, 0x00000700, 0x00000800
 STATUS, ERROR_COMMENT, AFFECTED_SOP_INSTANCE = 0x00000900, 0x00000902, 0x00001000
 _US = {COMMAND_FIELD, MESSAGE_ID, RESPONDED_TO, PRIORITY, DATA_SET_TYPE, STATUS}
 
+IMPLICIT_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 PENDING = (0xFF00, 0xFF01)
 CANCEL = 0xFE00
 DUPLICATE_SOP_INSTANCE = 0x0111
@@ -130,3 +132,14 @@ def find_request(message_id: int, sop_class_uid: str) -> bytes:
 
 def has_data_set(command: dict[int, int | str]) -> bool:
     return command.get(DATA_SET_TYPE, NO_DATA_SET) != NO_DATA_SET
+
+
+def implicit_data_set(dataset) -> bytes:
+    """A pydicom data set encoded in Implicit VR Little Endian."""
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, True
+    write_dataset(buffer, dataset)
+    return buffer.getvalue()

@@ -24,6 +24,7 @@ class FileResult:
     status: str = ""
     reason: str = ""
     unanswered: bool = False  # sent whole, its answer lost (with the association)
+    sent_as: str = ""  # the transfer syntax it went in when converted; empty: as on disk
 
     def as_dict(self) -> dict:
         return {
@@ -32,6 +33,7 @@ class FileResult:
             "outcome": self.outcome,
             "status": self.status,
             "reason": self.reason,
+            "sent_as": self.sent_as,
         }
 
 

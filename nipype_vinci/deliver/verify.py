@@ -11,8 +11,10 @@ from .association import Association
 from .dimse import (
     C_FIND_RSP,
     COMMAND_FIELD,
+    IMPLICIT_LITTLE_ENDIAN,
     STATUS,
     find_request,
+    implicit_data_set,
     status_category,
     status_meaning,
 )
@@ -67,7 +69,6 @@ def cfind_receiver(node: DicomNode, *, calling_aet: str, timeout: float) -> Rece
 
 
 STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
-IMPLICIT_LITTLE_ENDIAN = "1.2.840.10008.1.2"  # every receiver accepts it (PS3.5 10.1)
 
 
 def _cfind(node: DicomNode, calling_aet: str, timeout: float, series: Series, level: str):
@@ -101,16 +102,11 @@ def _cfind(node: DicomNode, calling_aet: str, timeout: float, series: Series, le
 def _identifier(elements: dict[str, str]) -> bytes:
     """A query's identifier, Implicit VR Little Endian."""
     from pydicom import Dataset
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filewriter import write_dataset
 
     query = Dataset()
     for keyword, value in elements.items():
         setattr(query, keyword, value)
-    buffer = DicomBytesIO()
-    buffer.is_little_endian, buffer.is_implicit_VR = True, True
-    write_dataset(buffer, query)
-    return buffer.getvalue()
+    return implicit_data_set(query)
 
 
 def _read_identifier(raw: bytes):
