@@ -7,6 +7,7 @@ BIDS keys), the typed ``Metadata`` and the way errors name a field in each front
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from . import field_checks as c
@@ -231,17 +232,34 @@ def input_label(name: str) -> str:
     return f"input {name}"
 
 
-def clean_options(values: dict[str, object]) -> dict[str, object]:
-    """The option fields among ``values`` checked (None: not given); errors name the field."""
+def check_fields(values: dict[str, object]) -> dict[str, object]:
+    """The given values (None: not given) checked by their fields; errors name the field."""
     clean, problems = {}, []
-    for field in OPTION_FIELDS:
-        raw = values.get(field.name)
+    for name, raw in values.items():
         if raw is None:
             continue
         try:
-            clean[field.name] = field.check(raw)
+            clean[name] = BY_NAME[name].check(raw)
         except (ValueError, TypeError) as exc:
-            problems.append(Problem(str(exc), field.name))
+            problems.append(Problem(str(exc), name))
     if problems:
         raise VinciError(problems)
     return clean
+
+
+def clean_options(values: dict[str, object]) -> dict[str, object]:
+    """The option fields among ``values`` checked (None: not given); errors name the field."""
+    return check_fields({f.name: values.get(f.name) for f in OPTION_FIELDS})
+
+
+# The fields the other output kinds (SEG, overlay) take: their series' identity.
+SERIES_FIELDS: tuple[Field, ...] = tuple(
+    BY_NAME[name] for name in ("uid_seed", "series_number", "series_description")
+)
+
+
+def checked_series_fields(options):
+    """A copy of a kind's options (a dataclass with the SERIES_FIELDS) whose values are
+    checked; errors name the field."""
+    values = {f.name: getattr(options, f.name) for f in SERIES_FIELDS}
+    return dataclasses.replace(options, **check_fields(values))

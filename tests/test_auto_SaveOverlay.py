@@ -9,7 +9,7 @@ def test_SaveOverlay_inputs():
         'colormap': {'usedefault': True},
         'in_file': {'mandatory': True},
         'reference_dir': {},
-        'series_description': {'usedefault': True},
+        'series_description': {},
         'series_number': {},
         'uid_seed': {},
         'value_range': {}}

@@ -6,7 +6,7 @@ def test_SaveSeg_inputs():
     expected = {   'in_file': {'mandatory': True},
         'labels_file': {'mandatory': True},
         'reference_dir': {'mandatory': True},
-        'series_description': {'usedefault': True},
+        'series_description': {},
         'series_number': {},
         'uid_seed': {}}
     spec = SaveSeg.input_spec()

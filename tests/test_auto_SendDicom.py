@@ -3,7 +3,8 @@ from nipype_vinci.interfaces import SendDicom
 
 
 def test_SendDicom_inputs():
-    expected = {   'calling_aet': {'usedefault': True},
+    expected = {   'associations': {'usedefault': True},
+        'calling_aet': {'usedefault': True},
         'dicom_dirs': {'mandatory': True},
         'password': {'requires': ['user']},
         'retries': {'usedefault': True},

@@ -82,3 +82,52 @@ def test_save_seg_node_names_the_problem(tmp_path, inputs):
     )
     with pytest.raises(ValueError, match=r"SaveSeg: .*label value\(s\) 1 are not in"):
         node.run(cwd=str(tmp_path))
+
+
+LONG = "x" * 70  # more than an LO holds
+
+
+@pytest.mark.parametrize(
+    "kind, values, flag, node_input, message",
+    [
+        ("seg", {"series_description": LONG}, "--series-description", "series_description",
+         "longer than 64 characters"),
+        ("seg", {"series_number": -5}, "--series-number", "series_number",
+         "not an integer 0..2147483647"),
+        ("overlay", {"series_number": 2**31}, "--series-number", "series_number",
+         "not an integer 0..2147483647"),
+        ("overlay", {"series_description": "a\\b"}, "--series-description",
+         "series_description", "holds a backslash"),
+        ("overlay", {"value_range": (5.0, 1.0)}, "--range", "value_range",
+         "the high end must exceed the low"),
+        ("overlay", {"alpha": 2.0}, "--alpha", None, "is not between 0 and 1"),
+    ],
+)  # fmt: skip
+def test_a_bad_series_value_is_one_line_in_both_front_ends(
+    kind, values, flag, node_input, message, tmp_path, inputs
+) -> None:
+    """The registry checks what SEG and overlay write: never an invalid value in a file."""
+    d = inputs["dir"]
+    args = {
+        "seg": [str(d / "labels.nii.gz"), str(tmp_path / "out"), "--reference", str(d / "ct"),
+                "--labels", str(d / "dseg.tsv")],
+        "overlay": [str(d / "ct.nii.gz"), str(d / "ct.nii.gz"), str(tmp_path / "out")],
+    }[kind]  # fmt: skip
+    for name, value in values.items():
+        option = flag if name in ("value_range", "alpha") else "--" + name.replace("_", "-")
+        args += [option, *map(str, value if isinstance(value, tuple) else [value])]
+    result = cli(kind, *args)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"nipype-vinci: error: {flag}: ") and message in line
+    assert not (tmp_path / "out").exists()
+    if node_input is None:  # a Range trait: Nipype itself refuses the value
+        return
+    node_values = {
+        "seg": {"in_file": args[0], "reference_dir": str(d / "ct"),
+                "labels_file": str(d / "dseg.tsv")},
+        "overlay": {"base_file": args[0], "in_file": args[1]},
+    }[kind]  # fmt: skip
+    node = {"seg": SaveSeg, "overlay": SaveOverlay}[kind](**node_values, **values)
+    with pytest.raises(ValueError, match=f"^Save(Seg|Overlay): input {node_input}: .*{message}"):
+        node.run(cwd=str(tmp_path))

@@ -172,8 +172,8 @@ def test_overlay_uids_follow_the_seed_and_the_options(inputs):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--alpha", "1.5"], "--alpha 1.5 is not between 0 and 1"),
-        (["--range", "5", "5"], "--range 5 5: the high end must exceed the low"),
+        (["--alpha", "1.5"], "--alpha: 1.5 is not between 0 and 1"),
+        (["--range", "5", "5"], "--range: 5 5: the high end must exceed the low"),
         (["--base-window", "40", "0"], "--base-window: the width 0 must be positive"),
         (["--reference", "/nonexistent"], "/nonexistent: not a folder"),
     ],

@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, handler: Callable, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, command_parser=sub)
         return sub
 
     for group in COMMAND_GROUPS:
@@ -55,9 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = _parser().parse_args(argv)
             args.handler(args)
         except VinciError as exc:
-            from ..fields import flag_label
+            from .common import field_flags
 
-            for line in exc.lines(flag_label):
+            for line in exc.lines(field_flags(args.command_parser)):
                 print(f"{PROG}: error: {line}", file=sys.stderr)
             return exc.exit_status
         except Exception:

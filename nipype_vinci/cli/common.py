@@ -1,4 +1,5 @@
-"""What every command group shares: the template folders option."""
+"""What the command groups share: registry fields as flags, template folders, output and
+send options, and how a command names a field in its errors."""
 
 from __future__ import annotations
 
@@ -8,6 +9,32 @@ from collections.abc import Callable
 PROG = "nipype-vinci"
 # add(name, handler, help) -> the command's parser
 AddCommand = Callable[[str, Callable, str], argparse.ArgumentParser]
+
+
+def add_fields(sub: argparse.ArgumentParser, fields) -> None:
+    """One flag per field of the registry."""
+    for field in fields:
+        unit = f" [{field.unit}]" if field.unit and field.unit not in field.help else ""
+        sub.add_argument(
+            field.flag,
+            dest=field.name,
+            metavar="VALUE" if not field.choices else None,
+            choices=field.choices or None,
+            help=field.help + unit,
+        )
+
+
+def field_flags(sub: argparse.ArgumentParser) -> Callable[[str], str]:
+    """How a command names a field in an error: the flag whose destination the field is
+    (``value_range`` is ``--range``), else the registry's flag."""
+    from ..fields import flag_label
+
+    flags = {
+        action.dest: max(action.option_strings, key=len)
+        for action in sub._actions  # argparse keeps no public list of a parser's options
+        if action.option_strings
+    }
+    return lambda name: flags.get(name) or flag_label(name)
 
 
 def add_template_dirs(sub: argparse.ArgumentParser) -> None:

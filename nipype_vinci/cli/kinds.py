@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from .common import PROG, AddCommand, add_output_options
+from ..fields import SERIES_FIELDS
+from .common import PROG, AddCommand, add_fields, add_output_options
 
 
 def _print(report, as_json: bool, summary: str) -> None:
@@ -27,7 +28,7 @@ def cmd_seg(args: argparse.Namespace) -> None:
         SegOptions(
             uid_seed=args.uid_seed,
             series_number=args.series_number,
-            series_description=args.series_description or "Segmentation",
+            series_description=args.series_description,
             overwrite=args.overwrite,
         ),
     )
@@ -51,11 +52,11 @@ def cmd_overlay(args: argparse.Namespace) -> None:
             colormap=args.colormap,
             alpha=args.alpha,
             base_window=tuple(args.base_window) if args.base_window else None,
-            value_range=tuple(args.range) if args.range else None,
+            value_range=tuple(args.value_range) if args.value_range else None,
             reference=args.reference,
             uid_seed=args.uid_seed,
             series_number=args.series_number,
-            series_description=args.series_description or "Fused overlay",
+            series_description=args.series_description,
             overwrite=args.overwrite,
         ),
     )
@@ -70,18 +71,7 @@ def cmd_overlay(args: argparse.Namespace) -> None:
 
 
 def _common(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument(
-        "--uid-seed",
-        metavar="SEED",
-        help="derive UIDs from SEED and the inputs' contents (reruns give the same UIDs)",
-    )
-    sub.add_argument(
-        "--series-number",
-        type=int,
-        metavar="N",
-        help="series number (default: the reference's + 1000, or 1000)",
-    )
-    sub.add_argument("--series-description", metavar="TEXT", help="series description")
+    add_fields(sub, SERIES_FIELDS)
     add_output_options(sub)
 
 
@@ -125,6 +115,7 @@ def register(command: AddCommand) -> None:
     )
     sub.add_argument(
         "--range",
+        dest="value_range",
         nargs=2,
         type=float,
         metavar=("LO", "HI"),

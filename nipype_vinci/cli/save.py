@@ -12,6 +12,7 @@ from ..fields import HEADER_FIELDS, OPTION_FIELDS, clean_options
 from .common import (
     PROG,
     AddCommand,
+    add_fields,
     add_output_options,
     add_send_options,
     add_template_dirs,
@@ -128,21 +129,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     _print_report(report, args.json)
 
 
-def _add_fields(sub: argparse.ArgumentParser, fields) -> None:
-    """One flag per field of the registry."""
-    for field in fields:
-        unit = f" [{field.unit}]" if field.unit and field.unit not in field.help else ""
-        sub.add_argument(
-            field.flag,
-            dest=field.name,
-            metavar="VALUE" if not field.choices else None,
-            choices=field.choices or None,
-            help=field.help + unit,
-        )
-
-
 def _common(sub: argparse.ArgumentParser) -> None:
-    _add_fields(sub, OPTION_FIELDS)
+    add_fields(sub, OPTION_FIELDS)
     add_output_options(sub)
 
 
@@ -159,7 +147,7 @@ def register(command: AddCommand) -> None:
     sub.add_argument(
         "--metadata", metavar="FILE.json", help="keyword values, or a BIDS sidecar (flags win)"
     )
-    _add_fields(sub, HEADER_FIELDS)
+    add_fields(sub, HEADER_FIELDS)
     _common(sub)
     add_send_options(sub)
     add_template_dirs(sub)

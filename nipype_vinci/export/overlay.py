@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from ..dicomio import read_series
-from ..errors import VinciError
+from ..errors import Problem, VinciError
+from ..fields import checked_series_fields
 from .capture import rgb_instance, series_header, write_instance
 from .colormaps import LEVELS, colormap
 from .digest import files_digest
@@ -22,6 +23,7 @@ from .seg import SERIES_NUMBER_OFFSET
 from .uids import UidSource
 from .volume import open_volume
 
+DESCRIPTION = "Fused overlay"  # the series description unless one is given
 DEFAULT_PERCENTILES = (1.0, 99.0)  # base window and image range when not given
 PERCENTILE_SAMPLE = 1_000_000  # voxels (evenly strided) the default percentiles come from
 
@@ -37,8 +39,9 @@ class OverlayOptions:
     reference: str | Path | None = None
     uid_seed: str | None = None
     series_number: int | None = None
-    series_description: str = "Fused overlay"
+    series_description: str | None = None  # default: DESCRIPTION
     overwrite: bool = False
+    reproducible: bool = False  # UIDs derived from the inputs even without a seed
     clock: datetime | None = None
 
 
@@ -158,10 +161,11 @@ def _default_window(base: np.ndarray, what: str) -> tuple[float, float]:
 
 def _check(window: tuple[float, float], value_range: tuple[float, float]) -> None:
     if not window[1] > 0:
-        raise VinciError(f"--base-window: the width {window[1]:g} must be positive")
+        raise VinciError(Problem(f"the width {window[1]:g} must be positive", "base_window"))
     if not value_range[1] > value_range[0]:
+        low, high = value_range
         raise VinciError(
-            f"--range {value_range[0]:g} {value_range[1]:g}: the high end must exceed the low"
+            Problem(f"{low:g} {high:g}: the high end must exceed the low", "value_range")
         )
 
 
@@ -188,7 +192,7 @@ def _header(
 ):
     """The series header (joined to the reference when given), its warnings, and the UID
     source and parts (the reference's contents added) for the instances."""
-    uids = UidSource(options.uid_seed)
+    uids = UidSource.of_run(options.uid_seed, options.reproducible)
     reference = read_series(options.reference) if options.reference else None
     frame_uid, warnings, number = None, [], options.series_number
     if reference:
@@ -217,11 +221,12 @@ def save_overlay(
     options: OverlayOptions | None = None,
 ) -> OverlayReport:
     """Write the fused overlay of ``image_file`` on ``base_file`` into ``out_dir`` (atomic)."""
-    options = options or OverlayOptions()
+    options = checked_series_fields(options or OverlayOptions())
+    options.series_description = options.series_description or DESCRIPTION
     started = time.perf_counter()
     table = colormap(options.colormap)
     if not 0.0 <= options.alpha <= 1.0:
-        raise VinciError(f"--alpha {options.alpha:g} is not between 0 and 1")
+        raise VinciError(Problem(f"{options.alpha:g} is not between 0 and 1", "alpha"))
     base, base_affine = _volume_data(base_file, "base")
     image, image_affine = _volume_data(image_file, "image")
     geometry = geometry_from_affine(base_affine, str(base_file))

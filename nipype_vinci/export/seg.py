@@ -13,6 +13,7 @@ import numpy as np
 from .. import __version__
 from ..dicomio import read_series
 from ..errors import VinciError
+from ..fields import checked_series_fields
 from .digest import files_digest
 from .grid import require_voxel_map, series_grid
 from .labels import Label, read_label_table
@@ -21,6 +22,7 @@ from .uids import UidSource
 from .volume import open_volume
 
 SERIES_NUMBER_OFFSET = 1000  # a derived series: the reference's number + 1000 (DESIGN 11)
+DESCRIPTION = "Segmentation"  # the series description unless one is given
 MAX_LISTED = 10
 
 
@@ -30,8 +32,9 @@ class SegOptions:
 
     uid_seed: str | None = None
     series_number: int | None = None
-    series_description: str = "Segmentation"
+    series_description: str | None = None  # default: DESCRIPTION
     overwrite: bool = False
+    reproducible: bool = False  # UIDs derived from the inputs even without a seed
     clock: datetime | None = None  # content date and time; fixed for reproducible runs
 
 
@@ -184,7 +187,8 @@ def save_seg(
 ) -> SegReport:
     """Write the label map as one DICOM Segmentation instance referencing the reference
     series, into ``out_dir`` (made atomically)."""
-    options = options or SegOptions()
+    options = checked_series_fields(options or SegOptions())
+    description = options.series_description or DESCRIPTION
     started = time.perf_counter()
     table = read_label_table(labels_file)
     reference = read_series(reference_dir)
@@ -200,9 +204,9 @@ def save_seg(
         files_digest(labels_file),
         files_digest(*(d.filename for d in reference)),
         series_number,
-        options.series_description,
+        description,
     )
-    uids = UidSource(options.uid_seed)
+    uids = UidSource.of_run(options.uid_seed, options.reproducible)
     series_uid, sop_uid = uids.uid("seg-series", *parts), uids.uid("seg-instance", *parts)
     now = options.clock or datetime.now()
     seg, warned = _segmentation(
@@ -212,7 +216,7 @@ def save_seg(
         series_instance_uid=series_uid,
         series_number=series_number,
         sop_instance_uid=sop_uid,
-        series_description=options.series_description,
+        series_description=description,
         content_date=now.date(),
         content_time=now.time().replace(microsecond=0),
     )

@@ -48,5 +48,11 @@ class UidSource:
     def __init__(self, seed: str | None = None):
         self.seed = seed
 
+    @classmethod
+    def of_run(cls, uid_seed: str | None, reproducible: bool) -> UidSource:
+        """The user's seed; without one, UIDs derived from the inputs alone when the run must
+        be reproducible (a Nipype node), else random ones."""
+        return cls(uid_seed if uid_seed is not None else ("" if reproducible else None))
+
     def uid(self, *parts: object) -> str:
         return new_uid() if self.seed is None else derived_uid(self.seed, *parts)

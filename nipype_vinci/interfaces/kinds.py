@@ -23,7 +23,8 @@ from ..errors import VinciError
 from ..export.colormaps import COLORMAPS
 from ..export.overlay import OverlayOptions, save_overlay
 from ..export.seg import SegOptions, save_seg
-from .dicom import _defined, _failure
+from ..fields import SERIES_FIELDS
+from .dicom import _defined, _failure, field_trait
 
 
 def _write_report(report, cwd: str) -> str:
@@ -31,6 +32,13 @@ def _write_report(report, cwd: str) -> str:
     path = Path(cwd) / "report.json"
     path.write_text(json.dumps(report.as_dict(), indent=2))
     return str(path)
+
+
+def _series_fields(inputs) -> dict:
+    """The series' identity as given (unset: None, the library's default), UIDs derived from
+    the inputs' contents when no seed is given (reruns give identical files)."""
+    given = {f.name: _defined(getattr(inputs, f.name)) for f in SERIES_FIELDS}
+    return {**given, "reproducible": True}
 
 
 def _clock(path: str) -> datetime:
@@ -46,9 +54,10 @@ class _SaveSegInputSpec(BaseInterfaceInputSpec):
     labels_file = File(
         exists=True, mandatory=True, desc="a BIDS dseg.tsv, a FreeSurfer colour table or a JSON"
     )
-    uid_seed = Str(desc="seed of the UIDs; default: the inputs' contents")
-    series_number = traits.Int(desc="series number; default: the reference's + 1000")
-    series_description = Str("Segmentation", usedefault=True, desc="series description")
+
+
+for _field in SERIES_FIELDS:  # uid_seed, series_number, series_description
+    _SaveSegInputSpec.add_class_trait(_field.name, field_trait(_field))
 
 
 class _SaveSegOutputSpec(TraitedSpec):
@@ -74,9 +83,7 @@ class SaveSeg(SimpleInterface):
                 inputs.reference_dir,
                 inputs.labels_file,
                 SegOptions(
-                    uid_seed=_defined(inputs.uid_seed, ""),
-                    series_number=_defined(inputs.series_number),
-                    series_description=inputs.series_description,
+                    **_series_fields(inputs),
                     overwrite=True,
                     clock=_clock(inputs.in_file),
                 ),
@@ -104,9 +111,10 @@ class _SaveOverlayInputSpec(BaseInterfaceInputSpec):
         traits.Float, traits.Float, desc="image values at the colour map's ends (low, high)"
     )
     reference_dir = Directory(exists=True, desc="a DICOM series whose patient and study to join")
-    uid_seed = Str(desc="seed of the UIDs; default: the inputs' contents")
-    series_number = traits.Int(desc="series number; default: the reference's + 1000")
-    series_description = Str("Fused overlay", usedefault=True, desc="series description")
+
+
+for _field in SERIES_FIELDS:
+    _SaveOverlayInputSpec.add_class_trait(_field.name, field_trait(_field))
 
 
 class _SaveOverlayOutputSpec(TraitedSpec):
@@ -136,9 +144,7 @@ class SaveOverlay(SimpleInterface):
                     base_window=_defined(inputs.base_window),
                     value_range=_defined(inputs.value_range),
                     reference=_defined(inputs.reference_dir),
-                    uid_seed=_defined(inputs.uid_seed, ""),
-                    series_number=_defined(inputs.series_number),
-                    series_description=inputs.series_description,
+                    **_series_fields(inputs),
                     overwrite=True,
                     clock=_clock(inputs.in_file),
                 ),
