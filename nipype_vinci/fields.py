@@ -132,7 +132,8 @@ FIELDS: tuple[Field, ...] = (
         "frame_times",
         "floats",
         c.numbers,
-        "frame starts in s, comma-separated",
+        "frame starts in s after the scan start (after the injection when no acquisition "
+        "time is given), comma-separated",
         bids="FrameTimesStart",
         unit="s",
     ),

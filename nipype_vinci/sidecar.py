@@ -68,9 +68,23 @@ def bids_values(sidecar: dict, where: str) -> dict[str, object]:
     if "TimeZero" in sidecar:
         values["injection_time"] = _time_after_zero(sidecar, "InjectionStart", where)
         values["acquisition_time"] = _time_after_zero(sidecar, "ScanStart", where)
+        if "FrameTimesStart" in sidecar:  # from TimeZero; ours count from the scan start
+            values["frame_times"] = _after_scan_start(sidecar, where)
     if "ImageDecayCorrected" in sidecar:
         values["decay_correction"] = _bids_decay_correction(sidecar, where)
     return values
+
+
+def _after_scan_start(sidecar: dict, where: str) -> list[float]:
+    """FrameTimesStart (s from TimeZero) as seconds from ScanStart."""
+    starts = sidecar["FrameTimesStart"]
+    try:
+        scan = float(sidecar.get("ScanStart", 0))
+        return [float(start) - scan for start in (starts if isinstance(starts, list) else [starts])]
+    except (TypeError, ValueError):
+        raise VinciError(
+            f"{where}: FrameTimesStart {starts!r} and ScanStart must be numbers (s from TimeZero)"
+        ) from None
 
 
 def _bids_decay_correction(sidecar: dict, where: str) -> str:

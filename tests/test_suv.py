@@ -53,6 +53,9 @@ def _activity(tmp_path: Path) -> tuple[str, np.ndarray]:
 def _check(out: Path, data: np.ndarray) -> None:
     datasets = [pydicom.dcmread(p) for p in sorted(out.glob("*.dcm"))]
     assert int(datasets[0].ActualFrameDuration) == 600_000
+    # the frame's middle, in ms from the series time, which is the scan start (10:00)
+    assert float(datasets[0].FrameReferenceTime) == 300_000
+    assert datasets[0].SeriesTime.startswith(SCAN)
     for k, dataset in enumerate(datasets):
         got, want = qiba_suv_bw(dataset), _expected(data[:, :, k].T)
         assert np.max(np.abs(got / want - 1)) < 1e-3
@@ -91,6 +94,20 @@ def test_suv_from_a_bids_sidecar(tmp_path: Path) -> None:
     result = cli(
         "save", source, str(tmp_path / "out"), "--template", "ge-discovery-st-pet",
         "--metadata", str(tmp_path / "pet.json"), "--patient-weight", str(WEIGHT_KG),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    _check(tmp_path / "out", data)
+
+
+def test_suv_from_flags_with_frame_times_after_the_injection(tmp_path: Path) -> None:
+    """No acquisition time: the frame times count from the injection, and the scan starts
+    with the first frame."""
+    source, data = _activity(tmp_path)
+    result = cli(
+        "save", source, str(tmp_path / "out"), "--template", "ge-discovery-st-pet",
+        "--patient-weight", str(WEIGHT_KG), "--injected-dose", "370MBq",
+        "--injection-time", INJECTION, "--half-life", str(HALF_LIFE), "--units", "BQML",
+        "--decay-correction", "START", "--frame-times", "3600", "--frame-durations", "600",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     _check(tmp_path / "out", data)

@@ -64,8 +64,7 @@ class SeriesContext:
         if clock:
             return _at(day, clock)
         if meta.injection_time:
-            first_frame = meta.frame_times[0] if meta.frame_times else 0.0
-            return _at(day, meta.injection_time) + timedelta(seconds=first_frame)
+            return _at(day, meta.injection_time) + timedelta(seconds=scan_start_offset(meta))
         return self.now
 
 
@@ -183,9 +182,20 @@ FILE: dict[str, Callable[[SeriesContext, Plane], object]] = {
 PRODUCERS: dict[str, dict] = {"series": SERIES, "frame": FRAME, "slice": SLICE, "file": FILE}
 
 
+def scan_start_offset(meta: Metadata) -> float:
+    """Where the frame times put the scan start, in s: they count from the scan start when
+    its time is known (BIDS frame times are made so), else from the injection, and the scan
+    starts with the first frame."""
+    if meta.acquisition_time or meta.study_time or not meta.injection_time:
+        return 0.0
+    return meta.frame_times[0] if meta.frame_times else 0.0
+
+
 def frame_timing(meta: Metadata, frames: int, needed: bool) -> tuple[tuple[float, float], ...]:
-    """(reference time, duration) in ms per frame. Without frame starts, frames follow each
-    other from 0; a 4D image needs durations when the template has timing keywords."""
+    """(reference time, duration) in ms per frame, the reference time (the frame's middle)
+    counted from the series time, which is the scan start. Without frame starts, frames
+    follow each other from 0; a 4D image needs durations when the template has timing
+    keywords."""
     starts, durations = meta.frame_times, meta.frame_durations
     if durations is None:
         if frames > 1 and needed:
@@ -203,7 +213,8 @@ def frame_timing(meta: Metadata, frames: int, needed: bool) -> tuple[tuple[float
             f"the image has {frames} frame(s) but {len(starts)} frame time(s) and "
             f"{len(durations)} frame duration(s) were given",
         )
-    return tuple((1000 * s + 500 * d, 1000 * d) for s, d in zip(starts, durations))
+    zero = scan_start_offset(meta)
+    return tuple((1000 * (s - zero) + 500 * d, 1000 * d) for s, d in zip(starts, durations))
 
 
 def values_at(level: str, keywords: set[str], ctx: SeriesContext, *at) -> dict[str, object]:
