@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 
 from nipype_vinci.errors import TemplateError
@@ -15,6 +16,7 @@ from nipype_vinci.template.parser import checked_template, parse_template
 from nipype_vinci.template.semantics import image_problems, semantic_problems
 
 from .conftest import cli
+from .export_checks import dciodvfy_errors
 
 CT = (BUNDLED / "ge-lightspeed16-ct.dump").read_text("utf-8")
 MR = (BUNDLED / "siemens-avanto-mr.dump").read_text("utf-8")
@@ -135,3 +137,35 @@ def test_save_refuses_a_template_that_would_make_a_wrong_file(tmp_path: Path) ->
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "no SOPClassUID (0008,0016)" in result.stderr
     assert not (tmp_path / "series").exists()
+
+
+def test_an_identity_rescale_iod_takes_only_integers_that_fit(tmp_path: Path) -> None:
+    """A real Digital X-Ray file (deid-data's cat.dcm): its IOD fixes RescaleSlope 1 and
+    RescaleIntercept 0, so float data are refused in one line, and integers that fit are
+    written with no dciodvfy error beyond the source's own."""
+    deid_data = pytest.importorskip("deid_data")
+    source = Path(deid_data.__file__).parent / "data" / "animals" / "cat.dcm"
+    if not source.is_file():
+        pytest.skip(f"{source} is absent")
+    template = tmp_path / "dx.dump"
+    made = cli("make-template", str(source), "-o", str(template))
+    assert made.returncode == 0, made.stderr
+    rng = np.random.default_rng(2)
+    affine = np.diag([0.5, 0.5, 1.0, 1.0])
+    floats = rng.random((16, 12, 2)).astype(np.float32) * 100
+    nib.save(nib.Nifti1Image(floats, affine), tmp_path / "floats.nii")
+    refused = cli("save", str(tmp_path / "floats.nii"), str(tmp_path / "a"), "--template",
+                  str(template))  # fmt: skip
+    assert refused.returncode == 2 and not (tmp_path / "a").exists()
+    (line,) = refused.stderr.splitlines()
+    assert "Digital X-Ray images store values as they are" in line and "integer" in line
+    integers = rng.integers(0, 4000, (16, 12, 2)).astype(np.int16)
+    nib.save(nib.Nifti1Image(integers, affine), tmp_path / "ints.nii")
+    done = cli("save", str(tmp_path / "ints.nii"), str(tmp_path / "b"), "--template",
+               str(template))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    files = sorted((tmp_path / "b").glob("*.dcm"))
+    first = pydicom.dcmread(files[0])
+    assert (float(first.RescaleSlope), float(first.RescaleIntercept)) == (1.0, 0.0)
+    own = {e.split(": ", 1)[1] for e in dciodvfy_errors([source])}
+    assert {e.split(": ", 1)[1] for e in dciodvfy_errors(files)} <= own

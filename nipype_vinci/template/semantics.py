@@ -10,7 +10,8 @@ needs, all problems at once, each as ``file:line: what is wrong (the rule); the 
   change file by file stand outside sequences.
 - Rescale: RESCALESLOPE and RESCALEINTERCEPT both or neither, never fixed values; both where
   the IOD requires them (CT and PET Image: Type 1). A template without them can store only
-  integer data that fit its stored range: `image_problems` says so for an image.
+  integer data that fit its stored range: `image_problems` says so for an image. So can a
+  template of an IOD whose rescale is the identity (DX, mammography, intra-oral).
 - A pixel module the engine honours: SamplesPerPixel 1, MONOCHROME2, no PlanarConfiguration,
   single frame, BitsAllocated 8, 16 or 32 and one the IOD allows (CT and PET: 16; MR: 8 or
   16). The transfer syntax is the encode seam's to judge (`encode.transfer_syntax`): a
@@ -38,6 +39,17 @@ BITS_ALLOWED = {CT_IMAGE: (16,), PET_IMAGE: (16,), MR_IMAGE: (8, 16)}
 ENGINE_BITS = (8, 16, 32)
 RESCALE_REQUIRED = {CT_IMAGE: "CT Image", PET_IMAGE: "PET Image"}
 RESCALE = ("RESCALEINTERCEPT", "RESCALESLOPE")
+# IODs whose stored values are the values: RescaleSlope 1 and RescaleIntercept 0 (PS3.3
+# C.8.11.3 DX Image, which the Mammography and Intra-oral images include), for presentation
+# and for processing.
+IDENTITY_RESCALE = {
+    "1.2.840.10008.5.1.4.1.1.1.1": "Digital X-Ray",
+    "1.2.840.10008.5.1.4.1.1.1.1.1": "Digital X-Ray",
+    "1.2.840.10008.5.1.4.1.1.1.2": "Digital Mammography",
+    "1.2.840.10008.5.1.4.1.1.1.2.1": "Digital Mammography",
+    "1.2.840.10008.5.1.4.1.1.1.3": "Digital Intra-Oral X-Ray",
+    "1.2.840.10008.5.1.4.1.1.1.3.1": "Digital Intra-Oral X-Ray",
+}
 COMPUTED = (
     "SOPINSTANCEUID",
     "STUDYINSTANCEUID",
@@ -239,10 +251,17 @@ def image_problems(template: Template, integral: bool, fits: bool) -> list[str]:
     (``integral``) or not within the template's stored range (``fits``) need rescale slots."""
     if integral and fits:
         return []
+    why = "non-integer values" if not integral else "values outside the stored range"
+    iod = IDENTITY_RESCALE.get(str(template.dataset.get("SOPClassUID", "")))
+    if iod:
+        return [
+            f"{template.source}: the image holds {why}, but {iod} images store values as "
+            "they are (RescaleSlope 1, RescaleIntercept 0: PS3.3 C.8.11.3); give integer "
+            "data within the stored range, or choose a CT, MR or PET template"
+        ]
     slots = {s.keyword for s in template.slots if s.top_level}
     if all(name in slots for name in RESCALE):
         return []
-    why = "non-integer values" if not integral else "values outside the stored range"
     return [
         f"{template.source}: the image holds {why}, which need RescaleSlope and "
         "RescaleIntercept, but the template has no RESCALESLOPE/RESCALEINTERCEPT keywords; "
