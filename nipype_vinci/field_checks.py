@@ -116,7 +116,10 @@ def integer(low: int, high: int) -> Check:
     def check(value: object) -> int:
         if isinstance(value, float) and not value.is_integer():
             raise ValueError(f"{value!r} is not an integer")
-        number = int(value)
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{value!r} is not an integer {low}..{high}") from None
         if not low <= number <= high:
             raise ValueError(f"{value!r} is not an integer {low}..{high}")
         return number

@@ -36,7 +36,7 @@ from nipype_vinci.deliver.association import (
     parse_accept,
     rejection,
 )
-from nipype_vinci.deliver.cstore import _record, proposed_contexts, store_files
+from nipype_vinci.deliver.cstore import proposed_contexts, store_files
 from nipype_vinci.deliver.dimse import (
     AFFECTED_SOP_CLASS,
     AFFECTED_SOP_INSTANCE,
@@ -498,7 +498,8 @@ class Acceptor:
             kind, body = read_pdu(connection)
             assert kind == 0x01
             proposed = [items(v[4:]) for k, v in items(body[68:]) if k == 0x20]
-            results = [(2 * i + 1, 0, sub[1][1].decode()) for i, sub in enumerate(proposed)]
+            results = [(2 * i + 1, self.result(number), sub[1][1].decode()) for i, sub in
+                       enumerate(proposed)]  # fmt: skip
             connection.sendall(pdu(0x02, accept_body(results, 16384)))
             parts: dict[int, list[bytes]] = {0: [], 1: []}
             while True:
@@ -512,6 +513,10 @@ class Acceptor:
                     if control == 0x02:
                         self._answer(connection, number, context_id, parts)
                         parts = {0: [], 1: []}
+
+    def result(self, number: int) -> int:
+        """The result for every context proposed on connection ``number`` (0: accepted)."""
+        return 0
 
     def _answer(self, connection, number, context_id, parts) -> None:
         command = decode_command(b"".join(parts[1]))
@@ -767,11 +772,24 @@ def test_a_duplicate_answer_after_a_lost_one_counts_as_stored(tmp_path: Path) ->
     assert (second.outcome, second.status) == (STORED, "0x0000")
 
 
+class AnswersDuplicate(LosesTheFirstAnswer):
+    """Answers 0x0111 (duplicate SOP instance) to every file: it holds another instance
+    under each UID."""
+
+    def _answer(self, connection, number, context_id, parts) -> None:
+        self._respond(connection, context_id, parts, 0x0111)
+
+
 def test_a_duplicate_on_the_first_attempt_is_a_failure(tmp_path: Path) -> None:
     """0x0111 for a file never sent before: another instance holds its UID on the receiver."""
-    result = FileResult(ct_file(tmp_path, 1))
-    _record(result, {STATUS: 0x0111}, NODE)
-    assert result.outcome == FAILED and "Duplicate SOP instance" in result.reason
+    report = SeriesReport.of(Series("1.2.3.4.5", "1.2.3.4", [ct_file(tmp_path, 1)]))
+    with AnswersDuplicate(delay=0) as acceptor:
+        node = DicomNode("STORESCP", "127.0.0.1", acceptor.port)
+        attempt = partial(store_files, node, calling_aet="NIPYPE_VINCI", timeout=SECONDS)
+        deliver(report, attempt, retries=1, sleep=lambda seconds: None)
+    (result,) = report.files
+    assert report.attempts == 1 and (result.outcome, result.status) == (FAILED, "0x0111")
+    assert result.reason == f"{node} answered 0x0111 (Duplicate SOP instance)"
 
 
 def test_uncompressed_files_also_propose_implicit_vr_compressed_ones_do_not() -> None:
@@ -794,3 +812,17 @@ def test_uncompressed_files_also_propose_implicit_vr_compressed_ones_do_not() ->
     )
     many = [Instance(Path(f"{i}"), f"1.2.3.{i}", f"1.4.{i}", EXPLICIT) for i in range(100)]
     assert proposed_contexts(many) == sorted((f"1.2.3.{i}", EXPLICIT) for i in range(100))
+
+
+class AcceptsNoContextAfterTheFirst(Acceptor):
+    def result(self, number: int) -> int:
+        return 0 if number == 1 else 3  # abstract syntax not supported
+
+
+def test_an_extra_association_without_the_contexts_takes_no_file(tmp_path: Path) -> None:
+    results = [FileResult(ct_file(tmp_path, number)) for number in range(1, 13)]
+    with AcceptsNoContextAfterTheFirst(delay=0.01) as acceptor:
+        node = DicomNode("STORESCP", "127.0.0.1", acceptor.port)
+        store_files(node, results, calling_aet="NIPYPE_VINCI", timeout=SECONDS, associations=3)
+    assert {r.outcome for r in results} == {STORED, WARNING}  # 0xB000 for IM_00007
+    assert {number for number, *_ in acceptor.stored} == {1}

@@ -159,6 +159,17 @@ def test_wrong_port_names_every_file(protocol, orthanc, synthetic) -> None:
     assert orthanc.count_instances() == 0
 
 
+def test_the_http_port_instead_of_the_dicom_one_is_one_line_and_no_retry(
+    orthanc, synthetic
+) -> None:
+    folder = synthetic["ct"]
+    result = send(orthanc, folder, "--to", orthanc.node.replace(":4242", ":8042"), "--json")
+    assert result.returncode == 3, result.stderr
+    (line,) = errors(result)
+    assert str(folder) in line and "does not speak DICOM" in line and "the DICOM one" in line
+    assert json.loads(result.stdout)["series"][0]["attempts"] == 1
+
+
 def _send_and_kill(orthanc: Orthanc, folder: Path, *args: str) -> subprocess.Popen:
     """Start a send, and kill Orthanc once it holds a few of the files."""
     process = subprocess.Popen(
@@ -183,8 +194,9 @@ def test_receiver_stopped_mid_send(orthanc, long_series) -> None:
     assert "not sent" in line and "Connection refused" in line
     report = json.loads(stdout)
     (series,) = report["series"]
-    # Orthanc held 5 when it was killed; the answer to the last one may not have left it
-    assert 4 <= series["acknowledged"] < series["files"]
+    # Orthanc held 5 when it was killed; the answers to the last two (one an association)
+    # may not have left it
+    assert 3 <= series["acknowledged"] < series["files"]
     assert len(report["failed"]) == series["files"] - series["acknowledged"]
     assert {r["outcome"] for r in series["results"] if r["path"] in report["failed"]} == {
         "not sent"
@@ -225,7 +237,10 @@ def test_stow_with_basic_authentication(orthanc_factory, synthetic) -> None:
         (["--dicomweb", "http://host/dicom-web", "--user", "u"], "both a user and a password"),
         (["--to", "A@host:104", "--user", "u"], "go with --dicomweb URL only"),
         (["--to", "A@host:104", "--calling-aet", "A\\B"], "is not an AE title"),
-        (["--to", "A@host:104", "--associations", "0"], "associations 0: give 1 or more"),
+        (["--to", "A@host:104", "--associations", "0"], "associations 0: give 1 to 16"),
+        (["--to", "A@host:104", "--associations", "17"], "associations 17: give 1 to 16"),
+        (["--to", "A@host:104", "--timeout", "-1"], "timeout -1.0: give a number of seconds"),
+        (["--to", "A@host:104", "--timeout", "nan"], "timeout nan: give a number of seconds"),
         (["--to", "A@host:104", "--calling-aet", "LABOR_MÜNCHEN"], "printable ASCII"),
     ],
 )

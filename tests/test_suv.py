@@ -99,15 +99,17 @@ def test_suv_from_a_bids_sidecar(tmp_path: Path) -> None:
     _check(tmp_path / "out", data)
 
 
-def test_suv_from_flags_with_frame_times_after_the_injection(tmp_path: Path) -> None:
+@pytest.mark.parametrize("study", [[], ["--study-time", "085000"]], ids=["alone", "study"])
+def test_suv_from_flags_with_frame_times_after_the_injection(study, tmp_path: Path) -> None:
     """No acquisition time: the frame times count from the injection, and the scan starts
-    with the first frame."""
+    with the first frame (a study time does not change that)."""
     source, data = _activity(tmp_path)
     result = cli(
         "save", source, str(tmp_path / "out"), "--template", "ge-discovery-st-pet",
         "--patient-weight", str(WEIGHT_KG), "--injected-dose", "370MBq",
         "--injection-time", INJECTION, "--half-life", str(HALF_LIFE), "--units", "BQML",
         "--decay-correction", "START", "--frame-times", "3600", "--frame-durations", "600",
+        *study,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     _check(tmp_path / "out", data)

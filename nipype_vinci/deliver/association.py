@@ -137,10 +137,15 @@ class Association:
         self.accepted: dict[tuple[str, str], int] = {}  # (abstract, transfer) -> context ID
 
     @classmethod
-    def connect(cls, node: DicomNode, timeout: float) -> Association:
-        """The TCP connection, not negotiated yet; TransientFailure when there is none."""
+    def connect(
+        cls, node: DicomNode, timeout: float, connect_timeout: float | None = None
+    ) -> Association:
+        """The TCP connection (made within ``connect_timeout``, default ``timeout``), not
+        negotiated yet; TransientFailure when there is none."""
         try:
-            connection = socket.create_connection((node.host, node.port), timeout=timeout)
+            connection = socket.create_connection(
+                (node.host, node.port), timeout=connect_timeout or timeout
+            )
         except OSError as exc:
             raise TransientFailure(f"cannot connect to {node} ({_why(exc)})") from None
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -56,8 +56,11 @@ def store_files(
             if not first.accepted:
                 refused = "; ".join(f"{_uid_name(sop)} in {_uid_name(ts)}" for sop, ts in pairs)
                 raise PermanentFailure(f"{node} accepts none of the SOP classes sent: {refused}")
+            needed = set(first.accepted)
             extras = [
-                threading.Thread(target=_extra, args=(crew, node, calling_aet, pairs, timeout))
+                threading.Thread(
+                    target=_extra, args=(crew, node, calling_aet, pairs, needed, timeout)
+                )
                 for _ in range(min(associations, len(results)) - 1)
             ]
             for thread in extras:
@@ -73,6 +76,7 @@ def store_files(
         raise crew.errors[0]
 
 
+EXTRA_CONNECT_SECONDS = 2.0  # an extra association that cannot connect sooner is not needed
 # Uncompressed (or deflated) data sets pydicom rewrites in Implicit VR Little Endian when the
 # receiver takes no other syntax for their SOP class; compressed ones go only as they are.
 CONVERTIBLE = {"1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99"}  # Explicit LE, Deflated
@@ -129,21 +133,31 @@ class _Crew:
 
 
 def _extra(
-    crew: _Crew, node: DicomNode, calling_aet: str, pairs: list[tuple[str, str]], timeout: float
+    crew: _Crew,
+    node: DicomNode,
+    calling_aet: str,
+    pairs: list[tuple[str, str]],
+    needed: set[tuple[str, str]],
+    timeout: float,
 ) -> None:
+    """One extra association: it sends only when the receiver accepts it at once and takes
+    every context the first one got; else the others take its share."""
     try:
-        association = Association.connect(node, timeout)
+        association = Association.connect(node, timeout, min(timeout, EXTRA_CONNECT_SECONDS))
     except TransientFailure:
-        return  # the other associations take its share
+        return
     try:
-        with crew.negotiating(association) as needed:
-            if needed:
+        with crew.negotiating(association) as wanted:
+            if wanted:
                 association.negotiate(calling_aet, pairs)
     except (TransientFailure, PermanentFailure):
         association.abort()  # refused, or given up
         return
-    if not needed:
+    if not wanted:
         association.close()
+        return
+    if not needed <= set(association.accepted):
+        association.release()
         return
     try:
         with association:
@@ -176,19 +190,20 @@ def _store_one(association: Association, message_id: int, result: FileResult) ->
         return
     try:
         data = _implicit(instance) if converted else data_set(instance.path)
-    except OSError as exc:
-        result.outcome, result.reason = FAILED, f"cannot read it any more ({exc.strerror})"
+    except Exception as exc:  # OSError, or pydicom's many kinds for a file changed since
+        result.outcome, result.reason = FAILED, f"cannot read it any more ({_why(exc)})"
         return
-    result.sent_as = IMPLICIT_LITTLE_ENDIAN if converted else ""
     request = store_request(message_id, instance.sop_class_uid, instance.sop_instance_uid)
     association.send_message(context, request, data)
-    result.unanswered = True  # sent whole: should the answer be lost, the receiver may hold it
+    result.sent_as = IMPLICIT_LITTLE_ENDIAN if converted else ""
+    sent_before, result.unanswered = result.unanswered, True  # until its answer is read
     response, _ = association.receive_message()
     if response.get(COMMAND_FIELD) != C_STORE_RSP or response.get(RESPONDED_TO) != message_id:
         raise TransientFailure(f"{node} answered something other than this C-STORE")
     if STATUS not in response:
         raise TransientFailure(f"{node} answered the C-STORE without a status")
-    _record(result, response, node)
+    result.unanswered = False
+    _record(result, response, node, sent_before)
 
 
 def _implicit(instance: Instance) -> bytes:
@@ -199,16 +214,17 @@ def _implicit(instance: Instance) -> bytes:
     return implicit_data_set(pydicom.dcmread(instance.path))
 
 
-def _record(result: FileResult, response: dict, node: DicomNode) -> None:
+def _record(result: FileResult, response: dict, node: DicomNode, sent_before: bool) -> None:
+    """The receiver's answer as the file's outcome. ``sent_before``: an attempt before sent
+    the whole file and lost its answer, so a duplicate is most likely that copy."""
     code = int(response[STATUS])
     result.status = f"0x{code:04X}"
-    again = result.unanswered and code == DUPLICATE_SOP_INSTANCE
-    result.unanswered = False
+    again = sent_before and code == DUPLICATE_SOP_INSTANCE
     comment = str(response.get(ERROR_COMMENT, "")).strip()
     said = f"{node} answered {result.status} ({status_meaning(code)}"
     said += f"; {comment})" if comment else ")"
     category = status_category(code)
-    if again:  # sent before, its answer lost with the association: most likely stored then
+    if again:
         result.outcome = WARNING
         result.reason = f"{said}: sent by the attempt before, whose answer was lost"
     elif category == "Success":
@@ -217,6 +233,10 @@ def _record(result: FileResult, response: dict, node: DicomNode) -> None:
         result.outcome, result.reason = WARNING, said
     else:
         result.outcome, result.reason = FAILED, said
+
+
+def _why(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 def _uid_name(uid: str) -> str:

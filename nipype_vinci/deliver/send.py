@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from functools import partial
 from pathlib import Path
@@ -19,6 +20,7 @@ CALLING_AET = "NIPYPE_VINCI"
 RETRIES = 3  # after the first attempt: waits of 0.5, 1 and 2 s
 TIMEOUT = 30.0  # seconds to connect, or to wait for one answer
 ASSOCIATIONS = 2  # C-STORE associations a series goes over at once (a receiver may refuse more)
+MAX_ASSOCIATIONS = 16
 
 
 def send_series(
@@ -44,8 +46,10 @@ def send_series(
     check_aet(calling_aet, "calling AE title")
     if retries < 0:
         raise VinciError(f"retries {retries}: give 0 or more")
-    if associations < 1:
-        raise VinciError(f"associations {associations}: give 1 or more")
+    if not 1 <= associations <= MAX_ASSOCIATIONS:
+        raise VinciError(f"associations {associations}: give 1 to {MAX_ASSOCIATIONS}")
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise VinciError(f"timeout {timeout}: give a number of seconds above 0")
     started = time.perf_counter()
     series = collect_series(folders)
     if isinstance(target, DicomNode):

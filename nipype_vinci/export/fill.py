@@ -60,12 +60,12 @@ class SeriesContext:
         else the first frame's start after the injection, else now."""
         meta = self.metadata
         day = meta.acquisition_date or meta.study_date or self.now.strftime("%Y%m%d")
-        clock = meta.acquisition_time or meta.study_time
-        if clock:
-            return _at(day, clock)
-        if meta.injection_time:
-            return _at(day, meta.injection_time) + timedelta(seconds=scan_start_offset(meta))
-        return self.now
+        if meta.acquisition_time:
+            return _at(day, meta.acquisition_time)
+        if _frames_from_injection(meta):
+            return _at(day, meta.injection_time) + timedelta(seconds=meta.frame_times[0])
+        clock = meta.study_time or meta.injection_time
+        return _at(day, clock) if clock else self.now
 
 
 class Plane(NamedTuple):
@@ -182,13 +182,16 @@ FILE: dict[str, Callable[[SeriesContext, Plane], object]] = {
 PRODUCERS: dict[str, dict] = {"series": SERIES, "frame": FRAME, "slice": SLICE, "file": FILE}
 
 
+def _frames_from_injection(meta: Metadata) -> bool:
+    """Whether the frame times count from the injection: when no acquisition time is given
+    (else they count from it; BIDS frame times are made so), and the scan then starts with
+    the first frame."""
+    return not meta.acquisition_time and bool(meta.injection_time) and bool(meta.frame_times)
+
+
 def scan_start_offset(meta: Metadata) -> float:
-    """Where the frame times put the scan start, in s: they count from the scan start when
-    its time is known (BIDS frame times are made so), else from the injection, and the scan
-    starts with the first frame."""
-    if meta.acquisition_time or meta.study_time or not meta.injection_time:
-        return 0.0
-    return meta.frame_times[0] if meta.frame_times else 0.0
+    """The frame time of the scan start, in s."""
+    return meta.frame_times[0] if _frames_from_injection(meta) else 0.0
 
 
 def frame_timing(meta: Metadata, frames: int, needed: bool) -> tuple[tuple[float, float], ...]:

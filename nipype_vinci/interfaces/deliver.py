@@ -18,7 +18,7 @@ from nipype.interfaces.base import (
 )
 
 from ..deliver import send_series
-from ..deliver.send import ASSOCIATIONS, CALLING_AET, RETRIES, TIMEOUT
+from ..deliver.send import ASSOCIATIONS, CALLING_AET, MAX_ASSOCIATIONS, RETRIES, TIMEOUT
 from ..deliver.target import parse_target
 from ..errors import VinciError
 from .dicom import _failure
@@ -45,7 +45,11 @@ class _SendDicomInputSpec(BaseInterfaceInputSpec):
         TIMEOUT, usedefault=True, desc="seconds to connect, or to wait for one answer"
     )
     associations = traits.Range(
-        low=1, value=ASSOCIATIONS, usedefault=True, desc="C-STORE associations at once a series"
+        low=1,
+        high=MAX_ASSOCIATIONS,
+        value=ASSOCIATIONS,
+        usedefault=True,
+        desc="C-STORE associations at once a series",
     )
 
 

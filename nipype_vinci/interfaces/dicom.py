@@ -163,7 +163,8 @@ _TRAITS = {"text": Str, "float": traits.Float, "int": traits.Int, "bool": traits
 
 def field_trait(field: Field):
     """The Nipype trait of a registry field."""
-    desc = field.name.replace("_", " ") + f" ({field.help})"
+    name = field.name.replace("_", " ")
+    desc = name if field.help == name else f"{name} ({field.help})"
     if field.choices:
         return traits.Enum(*field.choices, desc=desc)
     if field.kind == "floats":
