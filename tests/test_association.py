@@ -713,15 +713,29 @@ def test_a_release_collision_is_answered() -> None:
     assert time.perf_counter() - started < 1
 
 
-def test_data_set_takes_the_group_length_over_what_follows(tmp_path: Path) -> None:
-    """A deflated data set may begin with the bytes 02 00, like a meta element: the group
-    length, not the look of the bytes, ends the meta group."""
-    raw = ct_file(tmp_path, 1).path.read_bytes()
+def test_a_deflated_data_set_is_found_by_the_group_length(tmp_path: Path) -> None:
+    """Compressed bytes may begin with 02 00, like a meta element: for a deflated data set
+    the group length, not the look of the bytes, ends the meta group."""
+    raw = ct_file(tmp_path, 1, DeflatedExplicitVRLittleEndian).path.read_bytes()
     end = 144 + struct.unpack_from("<I", raw, 140)[0]
     tricky = b"\x02\x00\x10\x00UI\x04\x00abcd" + raw[end:]
     path = tmp_path / "tricky.dcm"
     path.write_bytes(raw[:end] + tricky)
     assert bytes(data_set(path)) == tricky
+
+
+@pytest.mark.parametrize("wrong", [0, 1000])
+def test_a_wrong_group_length_is_not_believed(tmp_path: Path, wrong: int) -> None:
+    """A meta group length that misses the elements (common in the wild): the data set is
+    what pydicom reads as one, not the bytes the length points at."""
+    path = ct_file(tmp_path, 1).path
+    raw = bytearray(path.read_bytes())
+    right = struct.unpack_from("<I", raw, 140)[0]
+    struct.pack_into("<I", raw, 140, right + wrong if wrong else right - 10)
+    path.write_bytes(raw)
+    expected = bytes(raw[144 + right :])
+    assert bytes(data_set(path)) == expected
+    assert pydicom.dcmread(path).SOPInstanceUID == "1.2.826.0.1.3680043.9.7.1"
 
 
 def test_a_file_gone_before_its_turn_fails_alone(tmp_path: Path) -> None:

@@ -48,21 +48,31 @@ def is_dicom_file(path: Path) -> bool:
 _LONG_VRS = set(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())  # 4-byte lengths
 
 
+DEFLATED = "1.2.840.10008.1.2.1.99"
+
+
 def data_set(path: Path) -> memoryview:
     """The bytes of a DICOM file's data set, in its transfer syntax: what follows the preamble
-    and the file meta elements (group 0002, Explicit VR Little Endian). Their end comes from
-    the group length (PS3.10 7.1); only a file without one has its elements walked, which a
-    deflated data set could mislead."""
+    and the file meta elements (group 0002, Explicit VR Little Endian). The elements are
+    walked, as readers do (a data set holds no group 0002, and a wrong group length is
+    common); only a deflated data set, whose compressed bytes may happen to begin like a
+    group 0002 element, is found by the group length (PS3.10 7.1)."""
     raw = memoryview(path.read_bytes())
-    if raw[132:140] == b"\x02\x00\x00\x00UL\x04\x00":
-        return raw[144 + struct.unpack_from("<I", raw, 140)[0] :]
-    offset = 132
+    offset, syntax, length_end = 132, "", None
     while offset + 8 <= len(raw) and raw[offset : offset + 2] == b"\x02\x00":
-        vr = bytes(raw[offset + 4 : offset + 6])
-        if vr in _LONG_VRS:
-            offset += 12 + struct.unpack_from("<I", raw, offset + 8)[0]
+        element = struct.unpack_from("<H", raw, offset + 2)[0]
+        if bytes(raw[offset + 4 : offset + 6]) in _LONG_VRS:
+            header, length = 12, struct.unpack_from("<I", raw, offset + 8)[0]
         else:
-            offset += 8 + struct.unpack_from("<H", raw, offset + 6)[0]
+            header, length = 8, struct.unpack_from("<H", raw, offset + 6)[0]
+        value = bytes(raw[offset + header : offset + header + length])
+        if element == 0x0000 and length == 4:
+            length_end = offset + header + 4 + struct.unpack("<I", value)[0]
+        elif element == 0x0010 and not syntax:  # the first: a deflated stream may mimic one
+            syntax = value.decode("ascii", "replace").rstrip("\0 ")
+        offset += header + length
+    if syntax == DEFLATED and length_end is not None:
+        return raw[length_end:]
     return raw[offset:]
 
 
