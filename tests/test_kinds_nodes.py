@@ -99,7 +99,7 @@ LONG = "x" * 70  # more than an LO holds
         ("overlay", {"series_description": "a\\b"}, "--series-description",
          "series_description", "holds a backslash"),
         ("overlay", {"value_range": (5.0, 1.0)}, "--range", "value_range",
-         "the high end must exceed the low"),
+         "the high one above the low"),
         ("overlay", {"alpha": 2.0}, "--alpha", None, "is not between 0 and 1"),
     ],
 )  # fmt: skip

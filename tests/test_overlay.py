@@ -173,8 +173,10 @@ def test_overlay_uids_follow_the_seed_and_the_options(inputs):
     ("args", "expected"),
     [
         (["--alpha", "1.5"], "--alpha: 1.5 is not between 0 and 1"),
-        (["--range", "5", "5"], "--range: 5 5: the high end must exceed the low"),
-        (["--base-window", "40", "0"], "--base-window: the width 0 must be positive"),
+        (["--range", "5", "5"], "--range: 5 5: give finite ends, the high one above the low"),
+        (["--range", "0", "inf"], "--range: 0 inf: give finite ends"),
+        (["--base-window", "40", "0"], "--base-window: 40 0: give a finite centre and a width"),
+        (["--base-window", "nan", "5"], "--base-window: nan 5: give a finite centre"),
         (["--reference", "/nonexistent"], "/nonexistent: not a folder"),
     ],
 )

@@ -160,13 +160,17 @@ def _default_window(base: np.ndarray, what: str) -> tuple[float, float]:
 
 
 def _check(window: tuple[float, float], value_range: tuple[float, float]) -> None:
-    if not window[1] > 0:
-        raise VinciError(Problem(f"the width {window[1]:g} must be positive", "base_window"))
-    if not value_range[1] > value_range[0]:
-        low, high = value_range
-        raise VinciError(
-            Problem(f"{low:g} {high:g}: the high end must exceed the low", "value_range")
-        )
+    centre, width = window
+    low, high = value_range
+    problems = []
+    if not (np.isfinite(centre) and np.isfinite(width) and width > 0):
+        text = f"{centre:g} {width:g}: give a finite centre and a width above 0"
+        problems.append(Problem(text, "base_window"))
+    if not (np.isfinite(low) and np.isfinite(high) and high > low):
+        text = f"{low:g} {high:g}: give finite ends, the high one above the low"
+        problems.append(Problem(text, "value_range"))
+    if problems:
+        raise VinciError(problems)
 
 
 def _joined_frame(
