@@ -145,12 +145,21 @@ def units(value: object) -> str:
     return mapped
 
 
-def numbers(value: object) -> tuple[float, ...]:
-    items = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
-    found = tuple(finite(v) for v in items)
-    if not found:
-        raise ValueError("no numbers given")
-    return found
+def _list_of(check: Check) -> Check:
+    """A check of a list of numbers (a list, or text separated by commas or spaces)."""
+
+    def checked(value: object) -> tuple[float, ...]:
+        items = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+        found = tuple(check(v) for v in items)
+        if not found:
+            raise ValueError("no numbers given")
+        return found
+
+    return checked
+
+
+numbers = _list_of(finite)
+positive_numbers = _list_of(positive)  # e.g. frame durations: a frame lasts
 
 
 def text_value(value: object) -> str:

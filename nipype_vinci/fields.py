@@ -140,7 +140,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "frame_durations",
         "floats",
-        c.numbers,
+        c.positive_numbers,
         "frame durations in s, comma-separated (one value: a static image)",
         bids="FrameDuration",
         unit="s",

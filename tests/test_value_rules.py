@@ -82,6 +82,9 @@ FLAGS = [
     ("--patient-name", "a=b=c=d", "4 component groups"),
     ("--study-description", "left\\right", "backslash"),
     ("--patient-id", "P\\1", "backslash"),
+    ("--frame-durations", "0", "is not a positive number"),  # a frame lasts
+    ("--frame-durations", "-5", "is not a positive number"),
+    ("--frame-times", "nan", "is not a finite number"),
 ]
 
 
