@@ -657,24 +657,27 @@ def test_a_maximum_length_with_no_room_for_data_is_refused(max_length: int) -> N
 
 
 def test_the_time_out_is_for_silence_not_for_the_whole_message() -> None:
-    """A receiver that reads steadily but slowly: the message takes far longer than the
-    time-out, and goes through."""
+    """A receiver that reads steadily but slowly (64 KB every 0.05 s): the message takes
+    several times the time-out (1 s), and goes through."""
     association, theirs = negotiated(16384, [(CT, EXPLICIT)], [(1, 0, EXPLICIT)])
-    association._socket.settimeout(0.3)
-    data = np.random.default_rng(5).bytes(2_000_000)
-    got = bytearray()
+    association._socket.settimeout(1.0)
+    data = np.random.default_rng(5).bytes(4_000_000)
+    sent = threading.Event()
 
     def slow_reader() -> None:
-        while len(got) < len(data):
-            got.extend(theirs.recv(65536))
-            time.sleep(0.02)
+        theirs.settimeout(0.5)
+        with contextlib.suppress(TimeoutError):
+            while theirs.recv(65536) or not sent.is_set():
+                time.sleep(0.05)
 
     reader = threading.Thread(target=slow_reader)
     reader.start()
     started = time.perf_counter()
     association.send_message(1, store_request(1, CT, "1.2.3"), data)
+    seconds = time.perf_counter() - started
+    sent.set()
     reader.join()
-    assert time.perf_counter() - started > 0.3
+    assert seconds > 2.0  # twice the time-out at least, without a failure
 
 
 def test_a_half_sent_pdu_is_not_followed_by_an_abort() -> None:
