@@ -101,3 +101,30 @@ def test_ten_thousand_derived_uids_are_distinct() -> None:
     uids = {derived_uid("seed", "instance", 0, n) for n in range(10_000)}
     assert len(uids) == 10_000
     assert all(len(u) <= 64 for u in uids)
+
+
+@pytest.mark.parametrize(
+    "name, charset",
+    [("Doe^Jane", None), ("Müller^Jürgen", "ISO_IR 192"), ("山田^太郎", "ISO_IR 192")],
+)
+def test_a_template_without_a_character_set_has_the_default_repertoire(
+    name: str, charset: str | None, tmp_path: Path
+) -> None:
+    """No (0008,0005) in the template: ASCII stays without one, anything beyond gets ISO_IR
+    192 (DESIGN section 7), Latin-1 names too."""
+    from nipype_vinci.template.library import BUNDLED
+
+    text = (BUNDLED / "ge-lightspeed16-ct.dump").read_text("utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("(0008,0005)")]
+    (tmp_path / "plain.dump").write_text("\n".join(lines) + "\n", "utf-8")
+    source = _image(tmp_path / "in.nii", np.arange(48, dtype=np.int16).reshape(4, 4, 3))
+    out = tmp_path / "out"
+    result = cli(
+        "save", source, str(out), "--template", str(tmp_path / "plain.dump"),
+        "--patient-name", name,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.glob("*.dcm"))
+    dataset = pydicom.dcmread(files[0])
+    assert dataset.get("SpecificCharacterSet") == charset and str(dataset.PatientName) == name
+    assert dciodvfy_errors(files) == []

@@ -48,12 +48,18 @@ def _fits(terms: list[str], text: str) -> bool:
     return True
 
 
-def choose_charset(template_value: object, texts: Iterable[str]) -> CharacterSet:
+def choose_charset(template: Dataset, texts: Iterable[str]) -> CharacterSet:
     """The template's character set when every text fits it, else ISO_IR 192. A template
-    without one of its own (none given, or the SPECIFICCHARACTERSET keyword) is read as
-    Latin-1, so it is an ISO_IR 100 template: its keyword gets ISO_IR 100, and the element
-    is set where a text needs more than ASCII."""
-    texts, terms = list(texts), _terms(template_value) or [LATIN1]
+    without the element has the default repertoire (ASCII): a text beyond it gets ISO_IR
+    192. The SPECIFICCHARACTERSET keyword (an empty element) is VINCI's Latin-1: it gets
+    ISO_IR 100 where a text needs more than ASCII and Latin-1 holds it."""
+    texts = list(texts)
+    template_value = template.get("SpecificCharacterSet")
+    if "SpecificCharacterSet" not in template:
+        if all(text.isascii() for text in texts):
+            return CharacterSet(None)
+        return CharacterSet(UTF8, changed=True)
+    terms = _terms(template_value) or [LATIN1]
     if terms == [UTF8] or all(_fits(terms, text) for text in texts):
         needed = not template_value and not all(text.isascii() for text in texts)
         return CharacterSet(template_value or LATIN1, changed=needed)

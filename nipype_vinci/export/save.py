@@ -206,9 +206,7 @@ def save_series(
         uids=UidSource(seed),
         now=clock,
         fmt=fmt,
-        charset=choose_charset(
-            template.dataset.get("SpecificCharacterSet"), _texts(metadata, label)
-        ),
+        charset=choose_charset(template.dataset, _texts(metadata, label)),
         timing=frame_timing(metadata, volume.frames, "frame_durations" in written_fields(template)),
     )
     header = fill_series(template, ctx)
