@@ -12,6 +12,7 @@ import numpy as np
 import pydicom
 import pytest
 
+from .bids_cohort import write_cohort
 from .conftest import CLI, cli, python
 from .test_reference import derived  # noqa: F401 (the fixture)
 from .test_send import assert_all_arrived, send, targets
@@ -131,3 +132,18 @@ def test_dcmtk_storescu_sends_a_series_folder_as_it_is(orthanc, tmp_path) -> Non
     result = subprocess.run(orthanc.command(argv), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert assert_all_arrived(orthanc, [tmp_path / "out"]) == 4
+
+
+def test_bids_export_sends_every_series_verified(orthanc, tmp_path) -> None:
+    """``bids ... --send --send-verify``: every series of a small cohort (static and dynamic
+    PET, T1w) reaches Orthanc whole, and the export stands on disk."""
+    images = write_cohort(tmp_path / "ds")
+    out = tmp_path / "out"
+    result = in_namespace(
+        orthanc, "bids", tmp_path / "ds", out, "participant", "-w", tmp_path / "work",
+        "--send", orthanc.node, "--send-verify",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    folders = sorted({p.parent for p in out.rglob("*.dcm")})
+    assert len(folders) == len(images)
+    assert assert_all_arrived(orthanc, folders) == sum(len(list(f.glob("*.dcm"))) for f in folders)
