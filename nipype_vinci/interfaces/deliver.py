@@ -10,10 +10,8 @@ from nipype.interfaces.base import (
     Directory,
     File,
     InputMultiObject,
-    SimpleInterface,
     Str,
     TraitedSpec,
-    isdefined,
     traits,
 )
 
@@ -21,7 +19,7 @@ from ..deliver import send_series
 from ..deliver.send import ASSOCIATIONS, CALLING_AET, MAX_ASSOCIATIONS, RETRIES, TIMEOUT
 from ..deliver.target import parse_target
 from ..errors import VinciError
-from .dicom import _failure
+from .base import LibraryInterface, defined
 
 
 class _SendDicomInputSpec(BaseInterfaceInputSpec):
@@ -58,7 +56,7 @@ class _SendDicomOutputSpec(TraitedSpec):
     stored_count = traits.Int(desc="how many files the receiver acknowledged (and holds)")
 
 
-class SendDicom(SimpleInterface):
+class SendDicom(LibraryInterface):
     """Send series folders with ``deliver.send_series``; fails, naming the files, unless
     every file was stored (and, with ``verify``, found on the receiver). Always runs: a
     send is an effect outside the node's folder, and sending again is harmless."""
@@ -67,31 +65,27 @@ class SendDicom(SimpleInterface):
     output_spec = _SendDicomOutputSpec
     _always_run = True
 
-    def _run_interface(self, runtime):
+    def _run(self, runtime) -> dict:
         inputs = self.inputs
         report_file = Path(runtime.cwd) / "send_report.json"
-        try:
-            target = parse_target(
-                inputs.target,
-                user=inputs.user if isdefined(inputs.user) else None,
-                password=inputs.password if isdefined(inputs.password) else None,
-            )
-            report = send_series(
-                list(inputs.dicom_dirs),
-                target,
-                calling_aet=inputs.calling_aet,
-                verify=inputs.verify,
-                retries=inputs.retries,
-                timeout=inputs.timeout,
-                associations=inputs.associations,
-            )
-            report_file.write_text(json.dumps(report.as_dict(), indent=2))
-            if not report.ok:
-                raise VinciError(report.problems())
-        except VinciError as error:
-            raise _failure("SendDicom", error) from None
-        self._results.update(
+        target = parse_target(
+            inputs.target,
+            user=defined(inputs.user),
+            password=defined(inputs.password),
+        )
+        report = send_series(
+            list(inputs.dicom_dirs),
+            target,
+            calling_aet=inputs.calling_aet,
+            verify=inputs.verify,
+            retries=inputs.retries,
+            timeout=inputs.timeout,
+            associations=inputs.associations,
+        )
+        report_file.write_text(json.dumps(report.as_dict(), indent=2))
+        if not report.ok:
+            raise VinciError(report.problems())
+        return dict(
             report_file=str(report_file),
             stored_count=sum(len(s.files) for s in report.series) - len(report.failed),
         )
-        return runtime

@@ -15,7 +15,6 @@ from nipype.interfaces.base import (
     File,
     InputMultiObject,
     OutputMultiObject,
-    SimpleInterface,
     Str,
     TraitedSpec,
     isdefined,
@@ -26,21 +25,13 @@ from ..errors import VinciError
 from ..export.metadata import metadata_from
 from ..export.output import copy_series, same_series
 from ..export.save import SaveOptions, save_series
-from ..fields import FIELDS, HEADER_FIELDS, OPTION_FIELDS, Field, clean_options, input_label
+from ..fields import FIELDS, HEADER_FIELDS, OPTION_FIELDS, Field, clean_options
 from ..template import read_template
 from ..template.from_scan import make_template_file, template_for_scan
 from ..template.library import find_template, read_info, select_template
+from .base import LibraryInterface, defined
 
 SELECTORS = ["template_name", "modality", "reference_dicom", "template_file"]
-
-
-def _defined(value, default=None):
-    return value if isdefined(value) else default
-
-
-def _failure(interface: str, error: VinciError) -> ValueError:
-    """A Nipype-facing error: the node's name, then each problem (naming the input)."""
-    return ValueError(f"{interface}: " + "; ".join(error.lines(input_label)))
 
 
 class _SelectTemplateInputSpec(BaseInterfaceInputSpec):
@@ -79,46 +70,42 @@ class _SelectTemplateOutputSpec(TraitedSpec):
     model = Str(desc="its scanner model")
 
 
-class SelectTemplate(SimpleInterface):
+class SelectTemplate(LibraryInterface):
     """Choose a template by name, by modality/manufacturer/model, from a reference DICOM
     file, or pass a template file through after checking it."""
 
     input_spec = _SelectTemplateInputSpec
     output_spec = _SelectTemplateOutputSpec
 
-    def _run_interface(self, runtime):
-        inputs, dirs = self.inputs, _defined(self.inputs.template_dirs, [])
-        try:
-            if isdefined(inputs.template_name):
-                path = find_template(inputs.template_name, dirs)
-            elif isdefined(inputs.modality):
-                path = Path(
-                    select_template(
-                        inputs.modality,
-                        _defined(inputs.manufacturer, ""),
-                        _defined(inputs.model, ""),
-                        dirs,
-                    ).path
-                )
-            elif isdefined(inputs.reference_dicom):
-                made = Path(runtime.cwd) / "reference_template.dump"
-                path = template_for_scan(inputs.reference_dicom, made, dirs)
-            elif isdefined(inputs.template_file):
-                path = Path(inputs.template_file)
-            else:
-                raise VinciError(f"give one of the inputs {', '.join(SELECTORS)}")
-            read_template(path)  # every template leaves the node checked
-        except VinciError as error:
-            raise _failure("SelectTemplate", error) from None
+    def _run(self, runtime) -> dict:
+        inputs, dirs = self.inputs, defined(self.inputs.template_dirs, [])
+        if isdefined(inputs.template_name):
+            path = find_template(inputs.template_name, dirs)
+        elif isdefined(inputs.modality):
+            path = Path(
+                select_template(
+                    inputs.modality,
+                    defined(inputs.manufacturer, ""),
+                    defined(inputs.model, ""),
+                    dirs,
+                ).path
+            )
+        elif isdefined(inputs.reference_dicom):
+            made = Path(runtime.cwd) / "reference_template.dump"
+            path = template_for_scan(inputs.reference_dicom, made, dirs)
+        elif isdefined(inputs.template_file):
+            path = Path(inputs.template_file)
+        else:
+            raise VinciError(f"give one of the inputs {', '.join(SELECTORS)}")
+        read_template(path)  # every template leaves the node checked
         info = read_info(path)
-        self._results.update(
+        return dict(
             template_file=str(path),
             template_name=info.name,
             modality=info.modality,
             manufacturer=info.manufacturer,
             model=info.model,
         )
-        return runtime
 
 
 class _MakeTemplateInputSpec(BaseInterfaceInputSpec):
@@ -133,29 +120,25 @@ class _MakeTemplateOutputSpec(TraitedSpec):
     out_file = File(exists=True, desc="the de-identified template")
 
 
-class MakeTemplate(SimpleInterface):
+class MakeTemplate(LibraryInterface):
     """``nipype-vinci make-template`` as a node."""
 
     input_spec = _MakeTemplateInputSpec
     output_spec = _MakeTemplateOutputSpec
 
-    def _run_interface(self, runtime):
+    def _run(self, runtime) -> dict:
         inputs = self.inputs
         out = Path(runtime.cwd) / f"{inputs.template_name}.dump"
-        try:
-            make_template_file(
-                inputs.in_file,
-                out,
-                name=inputs.template_name,
-                keep_private=inputs.keep_private,
-                source=inputs.source,
-                licence=inputs.licence,
-                overwrite=True,  # the node's own folder
-            )
-        except VinciError as error:
-            raise _failure("MakeTemplate", error) from None
-        self._results["out_file"] = str(out)
-        return runtime
+        make_template_file(
+            inputs.in_file,
+            out,
+            name=inputs.template_name,
+            keep_private=inputs.keep_private,
+            source=inputs.source,
+            licence=inputs.licence,
+            overwrite=True,  # the node's own folder
+        )
+        return {"out_file": str(out)}
 
 
 _TRAITS = {"text": Str, "float": traits.Float, "int": traits.Int, "bool": traits.Bool}
@@ -197,41 +180,37 @@ class _SaveDicomOutputSpec(TraitedSpec):
     report_file = File(exists=True, desc="the JSON report")
 
 
-class SaveDicom(SimpleInterface):
+class SaveDicom(LibraryInterface):
     """Write an image as a DICOM series from a template, in the node's working directory."""
 
     input_spec = _SaveDicomInputSpec
     output_spec = _SaveDicomOutputSpec
 
-    def _run_interface(self, runtime):
+    def _run(self, runtime) -> dict:
         inputs = self.inputs
-        values = {f.name: _defined(getattr(inputs, f.name)) for f in HEADER_FIELDS}
-        chosen = {f.name: _defined(getattr(inputs, f.name)) for f in OPTION_FIELDS}
+        values = {f.name: defined(getattr(inputs, f.name)) for f in HEADER_FIELDS}
+        chosen = {f.name: defined(getattr(inputs, f.name)) for f in OPTION_FIELDS}
         out = Path(runtime.cwd) / "dicom"
-        try:
-            metadata, not_written = metadata_from(values, _defined(inputs.metadata_file))
-            options = SaveOptions(
-                **clean_options(chosen),
-                reproducible=True,  # reruns give identical files: UIDs from the inputs
-                overwrite=True,  # the node's own folder
-                not_written=(*_defined(inputs.not_written, []), *not_written),
-            )
-            report = save_series(
-                inputs.in_file, out, read_template(inputs.template_file), metadata, options
-            )
-        except VinciError as error:
-            raise _failure("SaveDicom", error) from None
+        metadata, not_written = metadata_from(values, defined(inputs.metadata_file))
+        options = SaveOptions(
+            **clean_options(chosen),
+            reproducible=True,  # reruns give identical files: UIDs from the inputs
+            overwrite=True,  # the node's own folder
+            not_written=(*defined(inputs.not_written, []), *not_written),
+        )
+        report = save_series(
+            inputs.in_file, out, read_template(inputs.template_file), metadata, options
+        )
         report_file = Path(runtime.cwd) / "report.json"
         report.seconds = 0.0  # keep the report reproducible
         report_file.write_text(json.dumps(report.as_dict(), indent=2))
-        self._results.update(
+        return dict(
             dicom_dir=str(out),
             dicom_files=[str(out / name) for name in report.files],
             series_instance_uid=report.series_instance_uid,
             study_instance_uid=report.study_instance_uid,
             report_file=str(report_file),
         )
-        return runtime
 
 
 class _SinkDicomInputSpec(BaseInterfaceInputSpec):
@@ -246,14 +225,14 @@ class _SinkDicomOutputSpec(TraitedSpec):
     out_dir = Directory(exists=True, desc="the copied series")
 
 
-class SinkDicom(SimpleInterface):
+class SinkDicom(LibraryInterface):
     """Copy a finished series to its destination atomically; never overwrites unless asked."""
 
     input_spec = _SinkDicomInputSpec
     output_spec = _SinkDicomOutputSpec
     _always_run = True
 
-    def _run_interface(self, runtime):
+    def _run(self, runtime) -> dict:
         inputs = self.inputs
         relative = Path(inputs.out_name)
         if relative.is_absolute() or ".." in relative.parts or not relative.parts:
@@ -263,14 +242,10 @@ class SinkDicom(SimpleInterface):
             )
         target = Path(inputs.base_directory) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            if not same_series(inputs.dicom_dir, target):  # a rerun finds its own copy
-                copy_series(inputs.dicom_dir, target, inputs.overwrite)
-            if isdefined(inputs.report_file):
-                report = json.loads(Path(inputs.report_file).read_text())
-                report["output"] = str(target)  # the final series folder, not the node's
-                (target.parent / f"{target.name}.json").write_text(json.dumps(report, indent=2))
-        except VinciError as error:
-            raise _failure("SinkDicom", error) from None
-        self._results["out_dir"] = str(target)
-        return runtime
+        if not same_series(inputs.dicom_dir, target):  # a rerun finds its own copy
+            copy_series(inputs.dicom_dir, target, inputs.overwrite)
+        if isdefined(inputs.report_file):
+            report = json.loads(Path(inputs.report_file).read_text())
+            report["output"] = str(target)  # the final series folder, not the node's
+            (target.parent / f"{target.name}.json").write_text(json.dumps(report, indent=2))
+        return {"out_dir": str(target)}

@@ -13,18 +13,17 @@ from nipype.interfaces.base import (
     Directory,
     File,
     OutputMultiObject,
-    SimpleInterface,
     Str,
     TraitedSpec,
     traits,
 )
 
-from ..errors import VinciError
 from ..export.colormaps import COLORMAPS
 from ..export.overlay import OverlayOptions, save_overlay
 from ..export.seg import SegOptions, save_seg
 from ..fields import SERIES_FIELDS
-from .dicom import _defined, _failure, field_trait
+from .base import LibraryInterface, defined
+from .dicom import field_trait
 
 
 def _write_report(report, cwd: str) -> str:
@@ -37,7 +36,7 @@ def _write_report(report, cwd: str) -> str:
 def _series_fields(inputs) -> dict:
     """The series' identity as given (unset: None, the library's default), UIDs derived from
     the inputs' contents when no seed is given (reruns give identical files)."""
-    given = {f.name: _defined(getattr(inputs, f.name)) for f in SERIES_FIELDS}
+    given = {f.name: defined(getattr(inputs, f.name)) for f in SERIES_FIELDS}
     return {**given, "reproducible": True}
 
 
@@ -67,36 +66,32 @@ class _SaveSegOutputSpec(TraitedSpec):
     report_file = File(exists=True, desc="the JSON report")
 
 
-class SaveSeg(SimpleInterface):
+class SaveSeg(LibraryInterface):
     """Write a label map as a DICOM Segmentation of a reference series."""
 
     input_spec = _SaveSegInputSpec
     output_spec = _SaveSegOutputSpec
 
-    def _run_interface(self, runtime):
+    def _run(self, runtime) -> dict:
         inputs = self.inputs
         out = Path(runtime.cwd) / "seg"
-        try:
-            report = save_seg(
-                inputs.in_file,
-                out,
-                inputs.reference_dir,
-                inputs.labels_file,
-                SegOptions(
-                    **_series_fields(inputs),
-                    overwrite=True,
-                    clock=_clock(inputs.in_file),
-                ),
-            )
-        except VinciError as error:
-            raise _failure("SaveSeg", error) from None
-        self._results.update(
+        report = save_seg(
+            inputs.in_file,
+            out,
+            inputs.reference_dir,
+            inputs.labels_file,
+            SegOptions(
+                **_series_fields(inputs),
+                overwrite=True,
+                clock=_clock(inputs.in_file),
+            ),
+        )
+        return dict(
             dicom_dir=str(out),
             seg_file=str(out / report.files[0]),
             series_instance_uid=report.series_instance_uid,
             report_file=_write_report(report, runtime.cwd),
         )
-        return runtime
 
 
 class _SaveOverlayInputSpec(BaseInterfaceInputSpec):
@@ -124,37 +119,33 @@ class _SaveOverlayOutputSpec(TraitedSpec):
     report_file = File(exists=True, desc="the JSON report")
 
 
-class SaveOverlay(SimpleInterface):
+class SaveOverlay(LibraryInterface):
     """Write an image fused in colour over a base as an RGB Secondary Capture series."""
 
     input_spec = _SaveOverlayInputSpec
     output_spec = _SaveOverlayOutputSpec
 
-    def _run_interface(self, runtime):
+    def _run(self, runtime) -> dict:
         inputs = self.inputs
         out = Path(runtime.cwd) / "dicom"
-        try:
-            report = save_overlay(
-                inputs.base_file,
-                inputs.in_file,
-                out,
-                OverlayOptions(
-                    colormap=inputs.colormap,
-                    alpha=inputs.alpha,
-                    base_window=_defined(inputs.base_window),
-                    value_range=_defined(inputs.value_range),
-                    reference=_defined(inputs.reference_dir),
-                    **_series_fields(inputs),
-                    overwrite=True,
-                    clock=_clock(inputs.in_file),
-                ),
-            )
-        except VinciError as error:
-            raise _failure("SaveOverlay", error) from None
-        self._results.update(
+        report = save_overlay(
+            inputs.base_file,
+            inputs.in_file,
+            out,
+            OverlayOptions(
+                colormap=inputs.colormap,
+                alpha=inputs.alpha,
+                base_window=defined(inputs.base_window),
+                value_range=defined(inputs.value_range),
+                reference=defined(inputs.reference_dir),
+                **_series_fields(inputs),
+                overwrite=True,
+                clock=_clock(inputs.in_file),
+            ),
+        )
+        return dict(
             dicom_dir=str(out),
             dicom_files=[str(out / name) for name in report.files],
             series_instance_uid=report.series_instance_uid,
             report_file=_write_report(report, runtime.cwd),
         )
-        return runtime
