@@ -108,6 +108,20 @@ def test_a_missing_plugin_is_one_line_naming_the_extra(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_jpeg_2000_of_an_image_under_32_pixels_is_one_line(tmp_path: Path) -> None:
+    """The JPEG 2000 plugin always makes 6 wavelet levels: fewer than 32 rows or columns
+    cannot be encoded (a traceback before); the other syntaxes take such an image."""
+    pytest.importorskip("openjpeg")
+    source = tmp_path / "small.nii"
+    nib.save(nib.Nifti1Image(RNG.integers(0, 900, (20, 48, 3)).astype(np.int16), np.eye(4)), source)
+    args = [str(source), str(tmp_path / "out"), "--template", "ge-lightspeed16-ct"]
+    result = cli("save", *args, "--transfer-syntax", "j2k")
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
+    (line,) = result.stderr.splitlines()
+    assert "--transfer-syntax: JPEG 2000" in line and "48x20" in line and "jpeg-ls" in line
+    assert cli("save", *args, "--transfer-syntax", "rle").returncode == 0
+
+
 @pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
 def test_a_signal_to_the_whole_group_stops_the_workers_and_cleans_up(name, tmp_path) -> None:
     """Ctrl-C reaches every process of the terminal's group, compression workers too."""

@@ -27,6 +27,7 @@ from .native import SeriesEncoder
 
 ITEM, SEQUENCE_END = (0xFFFE, 0xE000), (0xFFFE, 0xE0DD)
 EXTRA = "pip install 'nipype_vinci[compression]'"
+J2K_MIN_SIDE = 32  # pylibjpeg-openjpeg encodes 6 resolutions: 2**5 pixels at the least
 MIN_FILES_FOR_WORKERS = 8  # below it, starting the workers costs more than they save
 # Where two worker processes paid on a 512x512x300 CT (benchmarks/bench_compression.py, 2
 # cores): Deflated 3.53 -> 2.37 s, RLE 1.57 -> 1.30 s, JPEG 2000 4.55 -> 2.84 s; JPEG-LS,
@@ -117,6 +118,14 @@ class EncapsulatedEncoder(_OffloadedEncoder):
             raise field_error(
                 "transfer_syntax",
                 f"{codec.UID.name} needs a plugin that is not installed ({missing}): {EXTRA}",
+            )
+        rows, columns = int(header.Rows), int(header.Columns)
+        if syntax == JPEG2000Lossless and min(rows, columns) < J2K_MIN_SIDE:
+            raise field_error(
+                "transfer_syntax",
+                f"JPEG 2000 (pylibjpeg-openjpeg, 6 wavelet levels) needs at least "
+                f"{J2K_MIN_SIDE} rows and columns, the image has {rows}x{columns}; "
+                "choose jpeg-ls or rle",
             )
         super().__init__(header, per_file, version, syntax, *rest)
         self.syntax = syntax
