@@ -253,14 +253,14 @@ def clean_options(values: dict[str, object]) -> dict[str, object]:
     return check_fields({f.name: values.get(f.name) for f in OPTION_FIELDS})
 
 
-# The fields the other output kinds (SEG, overlay) take: their series' identity.
-SERIES_FIELDS: tuple[Field, ...] = tuple(
-    BY_NAME[name] for name in ("uid_seed", "series_number", "series_description")
+# The fields the other output kinds (SEG, overlay) take: their series' identity and encoding.
+KIND_FIELDS: tuple[Field, ...] = tuple(
+    BY_NAME[name] for name in ("uid_seed", "series_number", "series_description", "transfer_syntax")
 )
 
 
-def checked_series_fields(options):
-    """A copy of a kind's options (a dataclass with the SERIES_FIELDS) whose values are
+def checked_kind_fields(options):
+    """A copy of a kind's options (a dataclass with the KIND_FIELDS) whose values are
     checked; errors name the field."""
-    values = {f.name: getattr(options, f.name) for f in SERIES_FIELDS}
+    values = {f.name: getattr(options, f.name) for f in KIND_FIELDS}
     return dataclasses.replace(options, **check_fields(values))

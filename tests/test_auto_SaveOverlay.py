@@ -11,6 +11,7 @@ def test_SaveOverlay_inputs():
         'reference_dir': {},
         'series_description': {},
         'series_number': {},
+        'transfer_syntax': {},
         'uid_seed': {},
         'value_range': {}}
     spec = SaveOverlay.input_spec()

@@ -8,6 +8,7 @@ def test_SaveSeg_inputs():
         'reference_dir': {'mandatory': True},
         'series_description': {},
         'series_number': {},
+        'transfer_syntax': {},
         'uid_seed': {}}
     spec = SaveSeg.input_spec()
     for key, metadata in expected.items():

@@ -19,7 +19,7 @@ from pydicom.uid import UID
 from nipype_vinci.encode import TRANSFER_SYNTAXES
 
 from .conftest import CLI, cli, need_tool, python
-from .export_checks import check_series
+from .export_checks import check_series, dciodvfy_errors
 
 RNG = np.random.default_rng(23)
 # what DCMTK decodes each syntax with (None: dcm2niix and dciodvfy read it as it is)
@@ -141,3 +141,65 @@ def test_a_signal_to_the_whole_group_stops_the_workers_and_cleans_up(name, tmp_p
     time.sleep(0.5)
     with pytest.raises(ProcessLookupError):
         os.killpg(run.pid, 0)  # no worker is left
+
+
+KIND_SYNTAXES = {
+    "seg": ["implicit", "deflated", "j2k"],  # highdicom packs BINARY bits: no RLE or JPEG-LS
+    "overlay": ["implicit", "deflated", "rle", "jpeg-ls", "j2k"],
+}
+
+
+@pytest.fixture(scope="module")
+def kind_inputs(tmp_path_factory) -> Path:
+    """A 40x36x4 CT exported by save (the reference), and a label map on its grid."""
+    folder = tmp_path_factory.mktemp("kinds")
+    affine = np.diag([1.0, 1.0, 2.0, 1.0])
+    ct = RNG.integers(0, 900, (40, 36, 4)).astype(np.int16)
+    nib.save(nib.Nifti1Image(ct, affine), folder / "ct.nii")
+    labels = np.zeros(ct.shape, np.uint8)
+    labels[4:20, 4:20, 1:3], labels[22:30, 10:30, 2] = 1, 2
+    nib.save(nib.Nifti1Image(labels, affine), folder / "labels.nii")
+    (folder / "dseg.tsv").write_text("index\tname\n1\tlesion\n2\tliver\n")
+    _save(folder / "ct.nii", folder / "ct", "ge-lightspeed16-ct")
+    return folder
+
+
+def _kind(kind: str, folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    if kind == "seg":
+        args = [folder / "labels.nii", out, "--reference", folder / "ct", "--labels"]
+        args.append(folder / "dseg.tsv")
+    else:
+        args = [folder / "ct.nii", folder / "ct.nii", out, "--range", "100", "800"]
+    return cli(kind, *map(str, args), "--uid-seed", "k", *extra)
+
+
+@pytest.mark.parametrize(
+    "kind, syntax", [(kind, syntax) for kind, names in KIND_SYNTAXES.items() for syntax in names]
+)
+def test_seg_and_overlay_in_other_transfer_syntaxes(kind, syntax, kind_inputs, tmp_path) -> None:
+    """Each kind's files decode (pydicom) to the same pixels as its Explicit VR export, in
+    the syntax asked for; dciodvfy (after DCMTK inflates a deflated file) is clean."""
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    assert _kind(kind, kind_inputs, plain).returncode == 0
+    result = _kind(kind, kind_inputs, packed, "--transfer-syntax", syntax)
+    assert result.returncode == 0, result.stderr
+    expected = pydicom.uid.UID(TRANSFER_SYNTAXES[syntax])
+    plain_files, packed_files = sorted(plain.glob("*.dcm")), sorted(packed.glob("*.dcm"))
+    assert len(plain_files) == len(packed_files)
+    for before, after in zip(plain_files, packed_files):
+        written = pydicom.dcmread(after)
+        assert written.file_meta.TransferSyntaxUID == expected
+        assert np.array_equal(written.pixel_array, pydicom.dcmread(before).pixel_array)
+    judged = packed_files
+    if syntax == "deflated":  # dciodvfy reads no Deflated data set
+        inflated = _decoded_copy(packed, DECODERS["deflated"], tmp_path / "inflated")
+        judged = sorted(inflated.iterdir())
+    assert dciodvfy_errors(judged) == []
+
+
+@pytest.mark.parametrize("syntax", ["rle", "jpeg-ls"])
+def test_a_seg_in_a_syntax_it_cannot_take_is_one_line(syntax, kind_inputs, tmp_path) -> None:
+    result = _kind("seg", kind_inputs, tmp_path / "out", "--transfer-syntax", syntax)
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("nipype-vinci: error: --transfer-syntax: ") and "deflated" in line

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ..fields import SERIES_FIELDS
+from ..fields import KIND_FIELDS
 from .common import PROG, AddCommand, add_fields, add_output_options
 
 
@@ -29,6 +29,7 @@ def cmd_seg(args: argparse.Namespace) -> None:
             uid_seed=args.uid_seed,
             series_number=args.series_number,
             series_description=args.series_description,
+            transfer_syntax=args.transfer_syntax,
             overwrite=args.overwrite,
         ),
     )
@@ -57,6 +58,7 @@ def cmd_overlay(args: argparse.Namespace) -> None:
             uid_seed=args.uid_seed,
             series_number=args.series_number,
             series_description=args.series_description,
+            transfer_syntax=args.transfer_syntax,
             overwrite=args.overwrite,
         ),
     )
@@ -71,7 +73,7 @@ def cmd_overlay(args: argparse.Namespace) -> None:
 
 
 def _common(sub: argparse.ArgumentParser) -> None:
-    add_fields(sub, SERIES_FIELDS)
+    add_fields(sub, KIND_FIELDS)
     add_output_options(sub)
 
 

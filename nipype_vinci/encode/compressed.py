@@ -35,6 +35,27 @@ MIN_FILES_FOR_WORKERS = 8  # below it, starting the workers costs more than they
 WORKERS_PAY = frozenset([DeflatedExplicitVRLittleEndian, RLELossless, JPEG2000Lossless])
 
 
+def require_codec(syntax: str, rows: int, columns: int) -> None:
+    """Refuse, naming the transfer syntax field, a compressed syntax whose plugin is missing
+    or that cannot encode images of this size."""
+    from pydicom.pixels import get_encoder
+
+    codec = get_encoder(syntax)
+    if not codec.is_available:
+        missing = "; ".join(codec.missing_dependencies)
+        raise field_error(
+            "transfer_syntax",
+            f"{codec.UID.name} needs a plugin that is not installed ({missing}): {EXTRA}",
+        )
+    if syntax == JPEG2000Lossless and min(rows, columns) < J2K_MIN_SIDE:
+        raise field_error(
+            "transfer_syntax",
+            f"JPEG 2000 (pylibjpeg-openjpeg, 6 wavelet levels) needs at least "
+            f"{J2K_MIN_SIDE} rows and columns, the image has {rows}x{columns}; "
+            "choose jpeg-ls or rle",
+        )
+
+
 def _item(length: int) -> bytes:
     return struct.pack("<HHI", *ITEM, length)
 
@@ -104,29 +125,13 @@ class EncapsulatedEncoder(_OffloadedEncoder):
     """One compressed frame a file, in an encapsulated pixel data element."""
 
     def __init__(self, header: Dataset, per_file: list[Slot], version: str, syntax: str, *rest):
-        from pydicom.pixels import get_encoder
-
         if any(slot.keyword == "PIXELDATAGROUPLENGTH" for slot in per_file):
             raise field_error(
                 "transfer_syntax",
                 "the template's PIXELDATAGROUPLENGTH cannot be known before compressing; "
                 "remove (7fe0,0000) from the template or write it uncompressed",
             )
-        codec = get_encoder(syntax)
-        if not codec.is_available:
-            missing = "; ".join(codec.missing_dependencies)
-            raise field_error(
-                "transfer_syntax",
-                f"{codec.UID.name} needs a plugin that is not installed ({missing}): {EXTRA}",
-            )
-        rows, columns = int(header.Rows), int(header.Columns)
-        if syntax == JPEG2000Lossless and min(rows, columns) < J2K_MIN_SIDE:
-            raise field_error(
-                "transfer_syntax",
-                f"JPEG 2000 (pylibjpeg-openjpeg, 6 wavelet levels) needs at least "
-                f"{J2K_MIN_SIDE} rows and columns, the image has {rows}x{columns}; "
-                "choose jpeg-ls or rle",
-            )
+        require_codec(syntax, int(header.Rows), int(header.Columns))
         super().__init__(header, per_file, version, syntax, *rest)
         self.syntax = syntax
         self.options = {

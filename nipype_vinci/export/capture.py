@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from .. import __version__
 from .fill import IMPLEMENTATION_VERSION
@@ -130,13 +130,17 @@ def rgb_instance(
     return ds
 
 
-def write_instance(ds: Dataset, path: Path) -> None:
-    """Save as a DICOM file (Explicit VR Little Endian) with its file meta information."""
+def write_instance(ds: Dataset, path: Path, syntax: str = ExplicitVRLittleEndian) -> None:
+    """Save as a DICOM file in ``syntax`` (pixel data compressed by pydicom's encoders for an
+    encapsulated one, already checked with ``encode.require_codec``) with its file meta
+    information."""
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian if UID(syntax).is_encapsulated else syntax
     meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION
     ds.file_meta = meta
+    if UID(syntax).is_encapsulated:
+        ds.compress(syntax)  # sets the transfer syntax
     ds.save_as(path, enforce_file_format=True)

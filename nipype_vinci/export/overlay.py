@@ -9,10 +9,13 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from ..dicomio import read_series
+from ..encode import transfer_syntax
+from ..encode.compressed import require_codec
 from ..errors import Problem, VinciError
-from ..fields import checked_series_fields
+from ..fields import checked_kind_fields
 from .capture import rgb_instance, series_header, write_instance
 from .colormaps import LEVELS, colormap
 from .digest import files_digest
@@ -40,6 +43,7 @@ class OverlayOptions:
     uid_seed: str | None = None
     series_number: int | None = None
     series_description: str | None = None  # default: DESCRIPTION
+    transfer_syntax: str | None = None  # a name of encode.TRANSFER_SYNTAXES; default explicit
     overwrite: bool = False
     reproducible: bool = False  # UIDs derived from the inputs even without a seed
     clock: datetime | None = None
@@ -63,6 +67,7 @@ class OverlayReport:
     colorbar: dict
     shape: list[int]
     reference: str | None = None
+    transfer_syntax: str = ExplicitVRLittleEndian
     kind: str = "overlay"
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
@@ -225,7 +230,7 @@ def save_overlay(
     options: OverlayOptions | None = None,
 ) -> OverlayReport:
     """Write the fused overlay of ``image_file`` on ``base_file`` into ``out_dir`` (atomic)."""
-    options = checked_series_fields(options or OverlayOptions())
+    options = checked_kind_fields(options or OverlayOptions())
     options.series_description = options.series_description or DESCRIPTION
     started = time.perf_counter()
     table = colormap(options.colormap)
@@ -253,6 +258,9 @@ def save_overlay(
         ],
     )
     rows, columns, slices = base.shape[1], base.shape[0], base.shape[2]
+    syntax = transfer_syntax(options.transfer_syntax, None, str(base_file))
+    if UID(syntax).is_encapsulated:
+        require_codec(syntax, rows, columns)
     box = colorbar_box(rows, columns)
     comments = {
         "DerivationDescription": (
@@ -274,7 +282,7 @@ def save_overlay(
             ds = rgb_instance(
                 header, rgb, geometry, k, uids.uid("overlay-instance", *parts, k), comments
             )
-            write_instance(ds, work / names[k])
+            write_instance(ds, work / names[k], syntax)
     return OverlayReport(
         base=str(base_file),
         image=str(image_file),
@@ -290,6 +298,7 @@ def save_overlay(
         colorbar=box,
         shape=[rows, columns, slices],
         reference=str(options.reference) if options.reference else None,
+        transfer_syntax=syntax,
         seconds=round(time.perf_counter() - started, 3),
         warnings=warnings,
     )

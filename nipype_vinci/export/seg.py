@@ -9,11 +9,20 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+)
 
 from .. import __version__
 from ..dicomio import read_series
-from ..errors import VinciError
-from ..fields import checked_series_fields
+from ..encode import TRANSFER_SYNTAXES, transfer_syntax
+from ..encode.compressed import require_codec
+from ..errors import VinciError, field_error
+from ..fields import checked_kind_fields
 from .digest import files_digest
 from .grid import require_voxel_map, series_grid
 from .labels import Label, read_label_table
@@ -23,6 +32,10 @@ from .volume import open_volume
 
 SERIES_NUMBER_OFFSET = 1000  # a derived series: the reference's number + 1000 (DESIGN 11)
 DESCRIPTION = "Segmentation"  # the series description unless one is given
+DEFLATED = DeflatedExplicitVRLittleEndian
+# What a BINARY (bit-packed) Segmentation is written in: highdicom encodes no RLE or JPEG-LS
+# of packed bits; Deflated is pydicom's, on highdicom's Explicit VR data set.
+SEG_SYNTAXES = (ExplicitVRLittleEndian, ImplicitVRLittleEndian, DEFLATED, JPEG2000Lossless)
 MAX_LISTED = 10
 
 
@@ -33,6 +46,7 @@ class SegOptions:
     uid_seed: str | None = None
     series_number: int | None = None
     series_description: str | None = None  # default: DESCRIPTION
+    transfer_syntax: str | None = None  # explicit (default), implicit, deflated or j2k
     overwrite: bool = False
     reproducible: bool = False  # UIDs derived from the inputs even without a seed
     clock: datetime | None = None  # content date and time; fixed for reproducible runs
@@ -53,6 +67,7 @@ class SegReport:
     frame_of_reference_uid: str
     segments: list[dict]
     absent_labels: list[dict]
+    transfer_syntax: str = ExplicitVRLittleEndian
     kind: str = "seg"
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
@@ -187,11 +202,20 @@ def save_seg(
 ) -> SegReport:
     """Write the label map as one DICOM Segmentation instance referencing the reference
     series, into ``out_dir`` (made atomically)."""
-    options = checked_series_fields(options or SegOptions())
+    options = checked_kind_fields(options or SegOptions())
     description = options.series_description or DESCRIPTION
+    syntax = transfer_syntax(options.transfer_syntax, None, str(label_file))
+    if syntax not in SEG_SYNTAXES:
+        names = ", ".join(n for n, uid in TRANSFER_SYNTAXES.items() if uid in SEG_SYNTAXES)
+        raise field_error(
+            "transfer_syntax",
+            f"{UID(syntax).name}: a (BINARY, bit-packed) Segmentation is written {names}",
+        )
     started = time.perf_counter()
     table = read_label_table(labels_file)
     reference = read_series(reference_dir)
+    if syntax == JPEG2000Lossless:
+        require_codec(syntax, int(reference[0].Rows), int(reference[0].Columns))
     stack = labels_on_reference(label_file, reference, reference_dir)
     counts = present_labels(stack, table, str(label_file), str(labels_file))
     values = sorted(counts)
@@ -219,7 +243,9 @@ def save_seg(
         series_description=description,
         content_date=now.date(),
         content_time=now.time().replace(microsecond=0),
+        transfer_syntax_uid=ExplicitVRLittleEndian if syntax == DEFLATED else syntax,
     )
+    seg.file_meta.TransferSyntaxUID = syntax  # Deflated: pydicom deflates the data set
     name = file_name(1, 1)
     with atomic_folder(out_dir, options.overwrite) as work:
         seg.save_as(work / name)
@@ -233,6 +259,7 @@ def save_seg(
         series_instance_uid=series_uid,
         sop_instance_uid=sop_uid,
         frame_of_reference_uid=str(seg.FrameOfReferenceUID),
+        transfer_syntax=syntax,
         segments=[
             {"number": n, "value": v, "name": table[v].name, "voxels": counts[v]}
             for n, v in enumerate(values, 1)

@@ -21,7 +21,7 @@ from nipype.interfaces.base import (
 from ..export.colormaps import COLORMAPS
 from ..export.overlay import OverlayOptions, save_overlay
 from ..export.seg import SegOptions, save_seg
-from ..fields import SERIES_FIELDS
+from ..fields import KIND_FIELDS
 from .base import LibraryInterface, defined
 from .dicom import field_trait
 
@@ -36,7 +36,7 @@ def _write_report(report, cwd: str) -> str:
 def _series_fields(inputs) -> dict:
     """The series' identity as given (unset: None, the library's default), UIDs derived from
     the inputs' contents when no seed is given (reruns give identical files)."""
-    given = {f.name: defined(getattr(inputs, f.name)) for f in SERIES_FIELDS}
+    given = {f.name: defined(getattr(inputs, f.name)) for f in KIND_FIELDS}
     return {**given, "reproducible": True}
 
 
@@ -55,7 +55,7 @@ class _SaveSegInputSpec(BaseInterfaceInputSpec):
     )
 
 
-for _field in SERIES_FIELDS:  # uid_seed, series_number, series_description
+for _field in KIND_FIELDS:  # uid_seed, series_number, series_description, transfer_syntax
     _SaveSegInputSpec.add_class_trait(_field.name, field_trait(_field))
 
 
@@ -108,7 +108,7 @@ class _SaveOverlayInputSpec(BaseInterfaceInputSpec):
     reference_dir = Directory(exists=True, desc="a DICOM series whose patient and study to join")
 
 
-for _field in SERIES_FIELDS:
+for _field in KIND_FIELDS:
     _SaveOverlayInputSpec.add_class_trait(_field.name, field_trait(_field))
 
 
