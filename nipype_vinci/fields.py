@@ -204,7 +204,7 @@ FIELDS: tuple[Field, ...] = (
         "transfer_syntax",
         "text",
         c.choice(*TRANSFER_SYNTAX_NAMES),
-        "how the files are encoded (default: the template's (0002,0010), else explicit)",
+        "how the files are encoded (default: a template's (0002,0010), else explicit)",
         header=False,
         choices=TRANSFER_SYNTAX_NAMES,
     ),
