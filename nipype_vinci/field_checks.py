@@ -158,8 +158,16 @@ def _list_of(check: Check) -> Check:
     return checked
 
 
+def frame_duration(value: object) -> float:
+    """A frame duration in s: DICOM's ActualFrameDuration holds whole ms, so 1 ms at least."""
+    seconds = positive(value)
+    if seconds < 0.001:
+        raise ValueError(f"{value!r} s is shorter than 1 ms, the unit of ActualFrameDuration")
+    return seconds
+
+
 numbers = _list_of(finite)
-positive_numbers = _list_of(positive)  # e.g. frame durations: a frame lasts
+frame_durations = _list_of(frame_duration)
 
 
 def text_value(value: object) -> str:

@@ -140,7 +140,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "frame_durations",
         "floats",
-        c.positive_numbers,
+        c.frame_durations,
         "frame durations in s, comma-separated (one value: a static image)",
         bids="FrameDuration",
         unit="s",

@@ -716,15 +716,17 @@ def test_a_release_collision_is_answered() -> None:
     assert time.perf_counter() - started < 1
 
 
-def test_a_deflated_data_set_is_found_by_the_group_length(tmp_path: Path) -> None:
-    """Compressed bytes may begin with 02 00, like a meta element: for a deflated data set
-    the group length, not the look of the bytes, ends the meta group."""
-    raw = ct_file(tmp_path, 1, DeflatedExplicitVRLittleEndian).path.read_bytes()
-    end = 144 + struct.unpack_from("<I", raw, 140)[0]
-    tricky = b"\x02\x00\x10\x00UI\x04\x00abcd" + raw[end:]
-    path = tmp_path / "tricky.dcm"
-    path.write_bytes(raw[:end] + tricky)
-    assert bytes(data_set(path)) == tricky
+@pytest.mark.parametrize("shift", [0, -10, 10])
+def test_a_deflated_data_set_starts_where_it_inflates(tmp_path: Path, shift: int) -> None:
+    """A deflated data set may begin like a meta element, and its group length may be wrong:
+    of the walk's end and the group length's, the start that inflates to a tag wins."""
+    path = ct_file(tmp_path, 1, DeflatedExplicitVRLittleEndian).path
+    raw = bytearray(path.read_bytes())
+    right = struct.unpack_from("<I", raw, 140)[0]
+    struct.pack_into("<I", raw, 140, right + shift)
+    path.write_bytes(raw)
+    assert bytes(data_set(path)) == bytes(raw[144 + right :])
+    assert zlib.decompress(bytes(data_set(path)), -zlib.MAX_WBITS)[:2] == b"\x08\x00"
 
 
 @pytest.mark.parametrize("wrong", [0, 1000])

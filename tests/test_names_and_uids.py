@@ -128,3 +128,23 @@ def test_a_template_without_a_character_set_has_the_default_repertoire(
     dataset = pydicom.dcmread(files[0])
     assert dataset.get("SpecificCharacterSet") == charset and str(dataset.PatientName) == name
     assert dciodvfy_errors(files) == []
+
+
+def test_a_template_literal_beyond_ascii_counts_for_the_character_set(tmp_path: Path) -> None:
+    """No (0008,0005), but the scanner wrote its institution in Latin-1: the series gets
+    ISO_IR 192, and the name arrives intact (dciodvfy: no invalid character)."""
+    from nipype_vinci.template.library import BUNDLED
+
+    text = (BUNDLED / "ge-lightspeed16-ct.dump").read_text("utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("(0008,0005)")]
+    lines.append("(0008,0080) LO [Universitätsklinikum]")
+    (tmp_path / "latin.dump").write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    source = _image(tmp_path / "in.nii", np.arange(48, dtype=np.int16).reshape(4, 4, 3))
+    out = tmp_path / "out"
+    result = cli("save", source, str(out), "--template", str(tmp_path / "latin.dump"))
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.glob("*.dcm"))
+    dataset = pydicom.dcmread(files[0])
+    assert dataset.SpecificCharacterSet == "ISO_IR 192"
+    assert dataset.InstitutionName == "Universitätsklinikum"
+    assert dciodvfy_errors(files) == []

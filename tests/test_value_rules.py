@@ -85,6 +85,7 @@ FLAGS = [
     ("--frame-durations", "0", "is not a positive number"),  # a frame lasts
     ("--frame-durations", "-5", "is not a positive number"),
     ("--frame-times", "nan", "is not a finite number"),
+    ("--frame-durations", "0.0004", "shorter than 1 ms"),
 ]
 
 

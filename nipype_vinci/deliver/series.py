@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,8 +56,9 @@ def data_set(path: Path) -> memoryview:
     """The bytes of a DICOM file's data set, in its transfer syntax: what follows the preamble
     and the file meta elements (group 0002, Explicit VR Little Endian). The elements are
     walked, as readers do (a data set holds no group 0002, and a wrong group length is
-    common); only a deflated data set, whose compressed bytes may happen to begin like a
-    group 0002 element, is found by the group length (PS3.10 7.1)."""
+    common). A deflated data set's compressed bytes may happen to begin like a group 0002
+    element: where the walk and the group length (PS3.10 7.1) disagree, the start that
+    inflates to a data set's first tag wins."""
     raw = memoryview(path.read_bytes())
     offset, syntax, length_end = 132, "", None
     while offset + 8 <= len(raw) and raw[offset : offset + 2] == b"\x02\x00":
@@ -66,14 +68,25 @@ def data_set(path: Path) -> memoryview:
         else:
             header, length = 8, struct.unpack_from("<H", raw, offset + 6)[0]
         value = bytes(raw[offset + header : offset + header + length])
-        if element == 0x0000 and length == 4:
+        if element == 0x0000 and length == 4 and length_end is None:
             length_end = offset + header + 4 + struct.unpack("<I", value)[0]
         elif element == 0x0010 and not syntax:  # the first: a deflated stream may mimic one
             syntax = value.decode("ascii", "replace").rstrip("\0 ")
         offset += header + length
-    if syntax == DEFLATED and length_end is not None:
-        return raw[length_end:]
+    if syntax == DEFLATED and length_end is not None and length_end != offset:
+        # the walk may have run into compressed bytes, or the group length be wrong: the
+        # start that inflates to a data set's first tag is the right one
+        return raw[length_end if _inflates_to_a_tag(raw[length_end:]) else offset :]
     return raw[offset:]
+
+
+def _inflates_to_a_tag(data: memoryview) -> bool:
+    """Whether a raw deflate stream starts with a data set element (group 0008 or above)."""
+    try:
+        head = zlib.decompressobj(-zlib.MAX_WBITS).decompress(bytes(data[:256]), 4)
+    except zlib.error:
+        return False
+    return len(head) == 4 and struct.unpack("<H", head[:2])[0] >= 0x0008
 
 
 def _read(path: Path) -> tuple[Instance, str, str]:

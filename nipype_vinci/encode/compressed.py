@@ -35,9 +35,9 @@ MIN_FILES_FOR_WORKERS = 8  # below it, starting the workers costs more than they
 WORKERS_PAY = frozenset([DeflatedExplicitVRLittleEndian, RLELossless, JPEG2000Lossless])
 
 
-def require_codec(syntax: str, rows: int, columns: int) -> None:
+def require_codec(syntax: str, rows: int, columns: int, instead: str = "jpeg-ls or rle") -> None:
     """Refuse, naming the transfer syntax field, a compressed syntax whose plugin is missing
-    or that cannot encode images of this size."""
+    or that cannot encode images of this size (``instead``: the syntaxes to suggest)."""
     from pydicom.pixels import get_encoder
 
     codec = get_encoder(syntax)
@@ -52,7 +52,7 @@ def require_codec(syntax: str, rows: int, columns: int) -> None:
             "transfer_syntax",
             f"JPEG 2000 (pylibjpeg-openjpeg, 6 wavelet levels) needs at least "
             f"{J2K_MIN_SIDE} rows and columns, the image has {rows}x{columns}; "
-            "choose jpeg-ls or rle",
+            f"choose {instead}",
         )
 
 

@@ -48,12 +48,21 @@ def _fits(terms: list[str], text: str) -> bool:
     return True
 
 
+TEXT_VRS = frozenset(["SH", "LO", "ST", "LT", "UT", "UC", "PN"])  # those the charset encodes
+
+
+def _own_texts(template: Dataset) -> list[str]:
+    """The template's literal values beyond ASCII (a scanner's Latin-1 institution name)."""
+    found = (str(e.value) for e in template.iterall() if e.VR in TEXT_VRS and e.value)
+    return [text for text in found if not text.isascii()]
+
+
 def choose_charset(template: Dataset, texts: Iterable[str]) -> CharacterSet:
     """The template's character set when every text fits it, else ISO_IR 192. A template
     without the element has the default repertoire (ASCII): a text beyond it gets ISO_IR
     192. The SPECIFICCHARACTERSET keyword (an empty element) is VINCI's Latin-1: it gets
     ISO_IR 100 where a text needs more than ASCII and Latin-1 holds it."""
-    texts = list(texts)
+    texts = [*texts, *_own_texts(template)]
     template_value = template.get("SpecificCharacterSet")
     if "SpecificCharacterSet" not in template:
         if all(text.isascii() for text in texts):

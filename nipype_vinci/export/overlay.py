@@ -23,7 +23,7 @@ from .geometry import geometry_from_affine
 from .grid import series_grid, voxel_map
 from .output import atomic_folder, file_name
 from .seg import SERIES_NUMBER_OFFSET
-from .uids import UidSource
+from .uids import UidSource, run_clock
 from .volume import open_volume
 
 DESCRIPTION = "Fused overlay"  # the series description unless one is given
@@ -197,10 +197,15 @@ def _joined_frame(
 
 
 def _header(
-    options: OverlayOptions, base_affine: np.ndarray, base_shape: tuple[int, ...], parts: list
+    options: OverlayOptions,
+    base_affine: np.ndarray,
+    base_shape: tuple[int, ...],
+    parts: list,
+    image_file: str | Path,
 ):
     """The series header (joined to the reference when given), its warnings, and the UID
-    source and parts (the reference's contents added) for the instances."""
+    source and parts (the reference's contents added) for the instances; dates and times
+    from the run's clock (``image_file``'s time stamp for derived UIDs)."""
     uids = UidSource.of_run(options.uid_seed, options.reproducible)
     reference = read_series(options.reference) if options.reference else None
     frame_uid, warnings, number = None, [], options.series_number
@@ -218,7 +223,7 @@ def _header(
         frame_uid or uids.uid("overlay-frame-of-reference", *parts),
         number,
         options.series_description,
-        options.clock or datetime.now(),
+        run_clock(options.clock, uids, image_file),
     )
     return header, warnings, uids, parts
 
@@ -256,6 +261,7 @@ def save_overlay(
             options.series_number,
             options.series_description,
         ],
+        image_file,
     )
     rows, columns, slices = base.shape[1], base.shape[0], base.shape[2]
     syntax = transfer_syntax(options.transfer_syntax, None, str(base_file))

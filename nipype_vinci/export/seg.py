@@ -24,10 +24,11 @@ from ..encode.compressed import require_codec
 from ..errors import VinciError, field_error
 from ..fields import checked_kind_fields
 from .digest import files_digest
+from .fill import IMPLEMENTATION_VERSION
 from .grid import require_voxel_map, series_grid
 from .labels import Label, read_label_table
 from .output import atomic_folder, file_name
-from .uids import UidSource
+from .uids import IMPLEMENTATION_CLASS_UID, UidSource, run_clock
 from .volume import open_volume
 
 SERIES_NUMBER_OFFSET = 1000  # a derived series: the reference's number + 1000 (DESIGN 11)
@@ -193,6 +194,24 @@ def _segmentation(reference: list, numbers: np.ndarray, descriptions: list, **va
     return seg, sorted({"highdicom: " + str(w.message).split(". ")[0] for w in caught})
 
 
+def _pin(seg, now: datetime, dimension_uid: str) -> None:
+    """What highdicom takes from the clock and a random UID, set from the run's clock and
+    UIDs (a seeded run gives the same bytes), and the file meta naming this package."""
+    seg.InstanceCreationDate, seg.InstanceCreationTime = (
+        now.strftime("%Y%m%d"),
+        now.strftime("%H%M%S"),
+    )
+    for item in seg.get("ContributingEquipmentSequence", []):
+        if "ContributionDateTime" in item:
+            item.ContributionDateTime = now.strftime("%Y%m%d%H%M%S")
+    for name in ("DimensionOrganizationSequence", "DimensionIndexSequence"):
+        for item in seg.get(name, []):
+            if "DimensionOrganizationUID" in item:
+                item.DimensionOrganizationUID = dimension_uid
+    seg.file_meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    seg.file_meta.ImplementationVersionName = IMPLEMENTATION_VERSION
+
+
 def save_seg(
     label_file: str | Path,
     out_dir: str | Path,
@@ -206,16 +225,18 @@ def save_seg(
     description = options.series_description or DESCRIPTION
     syntax = transfer_syntax(options.transfer_syntax, None, str(label_file))
     if syntax not in SEG_SYNTAXES:
-        names = ", ".join(n for n, uid in TRANSFER_SYNTAXES.items() if uid in SEG_SYNTAXES)
+        *names, last = (n for n, uid in TRANSFER_SYNTAXES.items() if uid in SEG_SYNTAXES)
         raise field_error(
             "transfer_syntax",
-            f"{UID(syntax).name}: a (BINARY, bit-packed) Segmentation is written {names}",
+            f"{UID(syntax).name}: a (BINARY, bit-packed) Segmentation is written in "
+            f"{', '.join(names)} or {last}",
         )
     started = time.perf_counter()
     table = read_label_table(labels_file)
     reference = read_series(reference_dir)
     if syntax == JPEG2000Lossless:
-        require_codec(syntax, int(reference[0].Rows), int(reference[0].Columns))
+        rows, columns = int(reference[0].Rows), int(reference[0].Columns)
+        require_codec(syntax, rows, columns, instead="deflated")
     stack = labels_on_reference(label_file, reference, reference_dir)
     counts = present_labels(stack, table, str(label_file), str(labels_file))
     values = sorted(counts)
@@ -232,7 +253,7 @@ def save_seg(
     )
     uids = UidSource.of_run(options.uid_seed, options.reproducible)
     series_uid, sop_uid = uids.uid("seg-series", *parts), uids.uid("seg-instance", *parts)
-    now = options.clock or datetime.now()
+    now = run_clock(options.clock, uids, label_file)
     seg, warned = _segmentation(
         reference,
         numbers,
@@ -246,6 +267,7 @@ def save_seg(
         transfer_syntax_uid=ExplicitVRLittleEndian if syntax == DEFLATED else syntax,
     )
     seg.file_meta.TransferSyntaxUID = syntax  # Deflated: pydicom deflates the data set
+    _pin(seg, now, uids.uid("seg-dimensions", *parts))
     name = file_name(1, 1)
     with atomic_folder(out_dir, options.overwrite) as work:
         seg.save_as(work / name)

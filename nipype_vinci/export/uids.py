@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
+from pathlib import Path
 
 PREFIX = "2.25."
 IMPLEMENTATION_CLASS_UID = "2.25.259173839744413592530396413066146542812"
@@ -42,11 +44,23 @@ def series_seed(
     return digest.hexdigest()
 
 
+def run_clock(clock: datetime | None, uids: UidSource, source: str | Path) -> datetime:
+    """The "now" of a run's dates and times: the one given, else the input's time stamp when
+    the UIDs are derived (a rerun then gives the same bytes), else the clock."""
+    if clock is not None:
+        return clock
+    return datetime.fromtimestamp(Path(source).stat().st_mtime) if uids.derived else datetime.now()
+
+
 class UidSource:
     """Hands out the UIDs of one export: random, or derived from ``seed`` when given."""
 
     def __init__(self, seed: str | None = None):
         self.seed = seed
+
+    @property
+    def derived(self) -> bool:
+        return self.seed is not None
 
     @classmethod
     def of_run(cls, uid_seed: str | None, reproducible: bool) -> UidSource:

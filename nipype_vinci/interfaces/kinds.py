@@ -5,7 +5,6 @@ UIDs are derived from the inputs' contents unless a seed is given (reruns give t
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 from nipype.interfaces.base import (
@@ -35,14 +34,10 @@ def _write_report(report, cwd: str) -> str:
 
 def _series_fields(inputs) -> dict:
     """The series' identity as given (unset: None, the library's default), UIDs derived from
-    the inputs' contents when no seed is given (reruns give identical files)."""
+    the inputs' contents when no seed is given, and dates from the input's time stamp
+    (reruns give identical files)."""
     given = {f.name: defined(getattr(inputs, f.name)) for f in KIND_FIELDS}
     return {**given, "reproducible": True}
-
-
-def _clock(path: str) -> datetime:
-    """Content dates from the input's time stamp, so that reruns give identical files."""
-    return datetime.fromtimestamp(Path(path).stat().st_mtime)
 
 
 class _SaveSegInputSpec(BaseInterfaceInputSpec):
@@ -83,7 +78,6 @@ class SaveSeg(LibraryInterface):
             SegOptions(
                 **_series_fields(inputs),
                 overwrite=True,
-                clock=_clock(inputs.in_file),
             ),
         )
         return dict(
@@ -140,7 +134,6 @@ class SaveOverlay(LibraryInterface):
                 reference=defined(inputs.reference_dir),
                 **_series_fields(inputs),
                 overwrite=True,
-                clock=_clock(inputs.in_file),
             ),
         )
         return dict(
