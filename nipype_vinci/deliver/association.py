@@ -147,7 +147,7 @@ class Association:
                 (node.host, node.port), timeout=connect_timeout or timeout
             )
         except OSError as exc:
-            raise TransientFailure(f"cannot connect to {node} ({_why(exc)})") from None
+            raise TransientFailure(f"cannot connect to {node} ({why(exc)})") from None
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return cls(node, connection, timeout)
 
@@ -234,17 +234,15 @@ class Association:
 
     def release(self) -> None:
         """Ask to release; wait at most RELEASE_SECONDS for the answer, then close."""
-        if self._broken:
-            self.close()
-            return
+        # a lost release answer costs nothing: every answer that mattered is in
         try:
-            self._socket.settimeout(min(self.timeout, RELEASE_SECONDS))
-            self._send(_pdu(RELEASE_RQ, bytes(4)))
-            while (kind := self._read_pdu()[0]) != RELEASE_RP:
-                if kind == RELEASE_RQ:  # both asked at once (PS3.8 9.2.2): the requestor answers
-                    self._send(_pdu(RELEASE_RP, bytes(4)))
-        except (TransientFailure, PermanentFailure):
-            pass  # every answer that mattered is in
+            with contextlib.suppress(TransientFailure, PermanentFailure):
+                if not self._broken:
+                    self._socket.settimeout(min(self.timeout, RELEASE_SECONDS))
+                    self._send(_pdu(RELEASE_RQ, bytes(4)))
+                    while (kind := self._read_pdu()[0]) != RELEASE_RP:
+                        if kind == RELEASE_RQ:  # both asked at once (PS3.8 9.2.2): we answer
+                            self._send(_pdu(RELEASE_RP, bytes(4)))
         finally:
             self.close()
 
@@ -268,7 +266,7 @@ class Association:
             raise TransientFailure(f"{self.node} took no data for {self.timeout:g} s") from None
         except OSError as exc:
             self._broken = True
-            raise TransientFailure(f"{self.node} closed the connection ({_why(exc)})") from None
+            raise TransientFailure(f"{self.node} closed the connection ({why(exc)})") from None
 
     def _read_pdu(self) -> tuple[int, bytes]:
         header = self._read_exactly(6)
@@ -300,7 +298,7 @@ class Association:
                 ) from None
             except OSError as exc:
                 self._broken = True
-                raise TransientFailure(f"{self.node} closed the connection ({_why(exc)})") from None
+                raise TransientFailure(f"{self.node} closed the connection ({why(exc)})") from None
             if not received:
                 self._broken = True
                 raise TransientFailure(f"{self.node} closed the connection")
@@ -319,5 +317,6 @@ class Association:
             self.abort()
 
 
-def _why(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
+def why(exc: Exception) -> str:
+    """An error's own words: the OS's text for an OSError, else its message or its kind."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

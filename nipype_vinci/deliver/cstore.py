@@ -9,7 +9,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
-from .association import MAX_CONTEXTS, Association
+from .association import MAX_CONTEXTS, Association, why
 from .dimse import (
     C_STORE_RSP,
     COMMAND_FIELD,
@@ -191,7 +191,7 @@ def _store_one(association: Association, message_id: int, result: FileResult) ->
     try:
         data = _implicit(instance) if converted else data_set(instance.path)
     except Exception as exc:  # OSError, or pydicom's many kinds for a file changed since
-        result.outcome, result.reason = FAILED, f"cannot read it any more ({_why(exc)})"
+        result.outcome, result.reason = FAILED, f"cannot read it any more ({why(exc)})"
         return
     request = store_request(message_id, instance.sop_class_uid, instance.sop_instance_uid)
     association.send_message(context, request, data)
@@ -233,10 +233,6 @@ def _record(result: FileResult, response: dict, node: DicomNode, sent_before: bo
         result.outcome, result.reason = WARNING, said
     else:
         result.outcome, result.reason = FAILED, said
-
-
-def _why(exc: Exception) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 def _uid_name(uid: str) -> str:

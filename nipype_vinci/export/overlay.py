@@ -223,7 +223,7 @@ def _header(
         frame_uid or uids.uid("overlay-frame-of-reference", *parts),
         number,
         options.series_description,
-        run_clock(options.clock, uids, image_file),
+        run_clock(options.clock, uids.derived, image_file),
     )
     return header, warnings, uids, parts
 

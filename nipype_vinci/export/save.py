@@ -37,7 +37,7 @@ from .reference import (
     read_reference,
     source_image_elements,
 )
-from .uids import UidSource, series_seed
+from .uids import UidSource, run_clock, series_seed
 from .volume import open_volume, value_range
 
 PET_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
@@ -188,7 +188,7 @@ def save_series(
             series_index=options.series_index,
             kind=OUTPUT_KIND,
         )
-    clock = options.clock or (volume.modified if seeded else datetime.now())
+    clock = run_clock(options.clock, seeded, in_file)
     sources: dict[int, tuple] = {}
     joining: dict = {}
     if reference is not None:

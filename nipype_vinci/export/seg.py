@@ -253,7 +253,7 @@ def save_seg(
     )
     uids = UidSource.of_run(options.uid_seed, options.reproducible)
     series_uid, sop_uid = uids.uid("seg-series", *parts), uids.uid("seg-instance", *parts)
-    now = run_clock(options.clock, uids, label_file)
+    now = run_clock(options.clock, uids.derived, label_file)
     seg, warned = _segmentation(
         reference,
         numbers,

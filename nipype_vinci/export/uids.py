@@ -44,12 +44,12 @@ def series_seed(
     return digest.hexdigest()
 
 
-def run_clock(clock: datetime | None, uids: UidSource, source: str | Path) -> datetime:
+def run_clock(clock: datetime | None, derived: bool, source: str | Path) -> datetime:
     """The "now" of a run's dates and times: the one given, else the input's time stamp when
     the UIDs are derived (a rerun then gives the same bytes), else the clock."""
     if clock is not None:
         return clock
-    return datetime.fromtimestamp(Path(source).stat().st_mtime) if uids.derived else datetime.now()
+    return datetime.fromtimestamp(Path(source).stat().st_mtime) if derived else datetime.now()
 
 
 class UidSource:
@@ -60,6 +60,7 @@ class UidSource:
 
     @property
     def derived(self) -> bool:
+        """Whether the UIDs come from a seed (reproducible), not at random."""
         return self.seed is not None
 
     @classmethod

@@ -6,7 +6,6 @@ import hashlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +27,6 @@ class Volume:
     itemsize: int
     nan_value: float | None = None
     digest: object | None = None  # a hash of the voxels, fed by value_range when asked
-
-    @property
-    def modified(self) -> datetime:
-        """The input file's modification time (the clock of reproducible exports)."""
-        return datetime.fromtimestamp(Path(self.source).stat().st_mtime)
 
     def content_digest(self) -> str:
         """What the image holds: its voxels (hashed as value_range read them), affine and
